@@ -1,0 +1,23 @@
+"""deltagrad: neural networks from first principles on NumPy, with our own backpropagation.
+
+The public names: ``tensor``, ``Tensor``, ``no_grad``, ``manual_seed``, ``grad``, ``gradcheck``
+and the elementwise/reduction functions; the subpackages ``nn``, ``losses``, ``optim``, ``ops``.
+"""
+
+from . import losses, nn, ops, optim
+from ._state import enable_grad, is_grad_enabled, manual_seed, no_grad
+from .autograd import grad
+from .gradcheck import GradcheckError, gradcheck
+from .ops import (concatenate, exp, linear, log, log_softmax, logsumexp, matmul, max, mean,
+                  reshape, softmax, stack, sum, transpose, where)
+from .nn.activation import relu, sigmoid, step, tanh
+from .tensor import Tensor, tensor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GradcheckError", "Tensor", "concatenate", "enable_grad", "exp", "grad", "gradcheck",
+    "is_grad_enabled", "linear", "log", "log_softmax", "logsumexp", "losses", "manual_seed",
+    "matmul", "max", "mean", "nn", "no_grad", "ops", "optim", "relu", "reshape", "sigmoid",
+    "softmax", "stack", "step", "sum", "tanh", "tensor", "transpose", "where",
+]

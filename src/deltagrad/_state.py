@@ -1,0 +1,74 @@
+"""Global switches: gradient recording, the default dtype and the default random generator."""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+grad_enabled = True
+default_dtype = np.dtype(np.float64)
+default_rng = np.random.default_rng(0)
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations on tensors that require grad are recorded for backward."""
+    return grad_enabled
+
+
+class no_grad(contextlib.ContextDecorator):
+    """Context manager (and decorator) in which no operation is recorded for backward.
+
+    Example:
+        >>> import deltagrad as dg
+        >>> w = dg.tensor([1.0], requires_grad=True)
+        >>> with dg.no_grad():
+        ...     y = w * 2
+        >>> y.requires_grad
+        False
+    """
+
+    def __enter__(self):
+        global grad_enabled
+        self._previous = grad_enabled
+        grad_enabled = False
+        return self
+
+    def __exit__(self, *exc):
+        global grad_enabled
+        grad_enabled = self._previous
+        return False
+
+
+class enable_grad(contextlib.ContextDecorator):
+    """Context manager in which operations are recorded again (inside ``no_grad``)."""
+
+    def __enter__(self):
+        global grad_enabled
+        self._previous = grad_enabled
+        grad_enabled = True
+        return self
+
+    def __exit__(self, *exc):
+        global grad_enabled
+        grad_enabled = self._previous
+        return False
+
+
+def manual_seed(seed: int) -> np.random.Generator:
+    """Reseed the generator used when a layer is given ``rng=None``; returns it."""
+    global default_rng
+    default_rng = np.random.default_rng(seed)
+    return default_rng
+
+
+def get_rng(rng=None) -> np.random.Generator:
+    """Resolve ``rng``: ``None`` → the global generator, an int → a new seeded generator."""
+    if rng is None:
+        return default_rng
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"rng: expected None, an int seed or a numpy.random.Generator, "
+                    f"got {type(rng).__name__}")

@@ -1,0 +1,191 @@
+"""The backward pass: reverse-mode automatic differentiation over the recorded graph."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _state
+from .tensor import Tensor
+
+_FREED = "freed"  # marks a node whose graph was released by an earlier backward
+
+
+def sum_to_shape(g, shape: tuple):
+    """Sum a broadcast gradient back to an operand's shape (the one place broadcasting is undone)."""
+    if g.shape == shape:
+        return g
+    extra = g.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        extra + i for i, n in enumerate(shape) if n == 1 and g.shape[extra + i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape)
+
+
+def _topological_order(roots) -> list:
+    """Every node that needs a gradient, each after all of its parents (iterative DFS)."""
+    order, visited = [], set()
+    stack = [(root, False) for root in roots]
+    while stack:
+        node, children_done = stack.pop()
+        if children_done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        if node._params is _FREED:
+            raise RuntimeError(
+                f"backward through a graph that was already freed (at a {node._op.name!r} node):"
+                " pass retain_graph=True to the first backward() to go through it twice")
+        stack.append((node, True))
+        for parent in node._parents:
+            if parent.requires_grad and id(parent) not in visited:
+                stack.append((parent, False))
+    return order
+
+
+def _initial_grad(root: Tensor, grad, create_graph: bool):
+    if grad is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"backward(): grad can be omitted only for a one-element output, but the "
+                f"output has shape {root.shape}; pass grad= of that shape")
+        grad = np.ones_like(root.data)
+    else:
+        grad = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=root.dtype)
+        if grad.shape != root.shape:
+            raise ValueError(f"backward(): grad has shape {grad.shape}, expected {root.shape}")
+        grad = grad.copy()
+    return Tensor._wrap(grad) if create_graph else grad
+
+
+def _run(roots, root_grads, create_graph: bool, retain_graph: bool, capture=None) -> dict:
+    """Propagate ``root_grads`` back through the graph, node by node in reverse order.
+
+    Leaves (and tensors with ``retain_grad()``) accumulate into ``.grad``; when ``capture`` is
+    a dict ``{id(tensor): None}`` the gradients of those tensors are returned there instead.
+    """
+    for root in roots:
+        if not root.requires_grad:
+            raise RuntimeError("backward(): the output does not require grad (no input has "
+                               "requires_grad=True, or it was computed under no_grad)")
+    pending = {}
+    for root, g in zip(roots, root_grads):
+        pending[id(root)] = pending[id(root)] + g if id(root) in pending else g
+    handed_out = set()
+    previous_mode = _state.grad_enabled
+    _state.grad_enabled = create_graph  # raw NumPy VJPs unless we build the gradient's graph
+    try:
+        for node in reversed(_topological_order(roots)):
+            g = pending.pop(id(node), None)
+            if g is None:
+                continue
+            if capture is not None:
+                if id(node) in capture:
+                    capture[id(node)] = g
+            elif node._op is None or node._retain:
+                _store_grad(node, g, handed_out)
+            if node._op is not None:
+                _propagate(node, g, pending, create_graph)
+                if not retain_graph:
+                    node._params = _FREED
+    finally:
+        _state.grad_enabled = previous_mode
+    return capture
+
+
+def _propagate(node: Tensor, g, pending: dict, create_graph: bool) -> None:
+    """Chain rule at one node: each parent gets VJP_i(g), summed back to its shape."""
+    parents = node._parents
+    if create_graph:
+        if not node._op.differentiable_twice:
+            raise RuntimeError(f"the fused primitive {node._op.name!r} cannot be differentiated "
+                               "twice (its VJP is raw NumPy)")
+        ans, inputs = node, parents
+    else:
+        ans, inputs = node.data, [p.data for p in parents]
+    for i, parent in enumerate(parents):
+        if not parent.requires_grad:
+            continue
+        gi = node._op.vjp(i)(g, ans, *inputs, **node._params)
+        if create_graph:
+            if not isinstance(gi, Tensor):
+                gi = Tensor._wrap(np.asarray(gi))
+        elif isinstance(gi, Tensor):
+            gi = gi.data
+        gi = sum_to_shape(gi, parent.shape)
+        key = id(parent)
+        pending[key] = pending[key] + gi if key in pending else gi
+
+
+def _store_grad(node: Tensor, g, handed_out: set) -> None:
+    """Accumulate into ``.grad`` (an ndarray); never let two tensors share one buffer."""
+    g = g.data if isinstance(g, Tensor) else g
+    if node.grad is not None:
+        node.grad = node.grad + g
+        return
+    if id(g) in handed_out or g.base is not None or not g.flags.writeable:
+        g = g.copy()
+    handed_out.add(id(g))
+    node.grad = g
+
+
+def backward(root: Tensor, grad=None, create_graph: bool = False, retain_graph=None) -> None:
+    """Backpropagate from ``root``; see :meth:`Tensor.backward`."""
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    _run([root], [_initial_grad(root, grad, create_graph)], create_graph, retain_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False,
+         retain_graph=None, allow_unused: bool = False):
+    """Gradients of ``outputs`` with respect to ``inputs``, returned (not stored in ``.grad``).
+
+    As ``torch.autograd.grad``: with ``create_graph=True`` the returned tensors are themselves
+    differentiable (second derivatives, Hessian-vector products).
+
+    Args:
+        outputs: a Tensor or a sequence of Tensors.
+        inputs: a Tensor or a sequence of Tensors (leaves or intermediates).
+        grad_outputs: ``∂E/∂output`` for each output (may be omitted for one-element outputs).
+        allow_unused: return ``None`` for an input the outputs do not depend on, instead of
+            raising.
+
+    Returns:
+        A tuple of Tensors, one per input.
+
+    Example:
+        >>> import deltagrad as dg
+        >>> x = dg.tensor(3.0, requires_grad=True)
+        >>> (dx,) = dg.grad(x ** 3, x, create_graph=True)
+        >>> (dxx,) = dg.grad(dx, x)
+        >>> float(dx.item()), float(dxx.item())
+        (27.0, 18.0)
+    """
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    single_input = isinstance(inputs, Tensor)
+    inputs = [inputs] if single_input else list(inputs)
+    for k, t in enumerate(inputs):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise ValueError(f"grad(): input {k} does not require grad")
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, (Tensor, np.ndarray)):
+        grad_outputs = [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad(): {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    root_grads = [_initial_grad(o, g, create_graph) for o, g in zip(outputs, grad_outputs)]
+    capture = _run(outputs, root_grads, create_graph, retain_graph,
+                   capture={id(t): None for t in inputs})
+    results = []
+    for k, t in enumerate(inputs):
+        g = capture[id(t)]
+        if g is None:
+            if not allow_unused:
+                raise ValueError(f"grad(): the outputs do not depend on input {k}; "
+                                 "pass allow_unused=True to get None")
+            results.append(None)
+        else:
+            results.append(g if isinstance(g, Tensor) else Tensor._wrap(g))
+    return tuple(results)

@@ -1,0 +1,163 @@
+"""Error functions of chapter 2, summed over patterns as the notes' E (``reduction="sum"``).
+
+The model's forward returns y (after the output activation). When y came from the output
+activation of a canonical pair (identity + sum of squares, sigmoid + binary cross-entropy,
+softmax + cross-entropy), the loss evaluates the stable fused form on the pre-activation ``a``
+the activation recorded, so ``∂E/∂a_k = y_k − t_k`` exactly (eq. 3.9) and nothing overflows.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from . import ops
+from .tensor import Tensor
+
+REDUCTIONS = ("sum", "mean")
+_PROBABILITY_FLOOR = 1e-12
+
+
+class NonCanonicalPairWarning(UserWarning):
+    """The output activation is not the canonical partner of the error function."""
+
+
+def _as_tensor(value, name: str, like: Tensor | None = None) -> Tensor:
+    if isinstance(value, Tensor):
+        return value
+    try:
+        dtype = like.dtype if like is not None else None
+        return Tensor(value, dtype=dtype)
+    except TypeError as err:
+        raise TypeError(f"{name}: {err}") from err
+
+
+def _check_pair(y, t, loss: str) -> tuple:
+    y = _as_tensor(y, f"{loss}: y")
+    t = _as_tensor(t, f"{loss}: t", like=y)
+    if y.shape != t.shape:
+        raise ValueError(f"{loss}: y has shape {y.shape} but t has shape {t.shape}")
+    if not np.all(np.isfinite(t.data)):
+        raise ValueError(f"{loss}: the target t contains NaN or infinite values")
+    return y, t
+
+
+def _reduce(E: Tensor, y: Tensor, reduction: str, loss: str) -> Tensor:
+    if reduction == "sum":
+        return E
+    if reduction == "mean":
+        n = y.shape[0] if y.ndim > 1 else 1
+        return E / n
+    raise ValueError(f"{loss}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def _warn_non_canonical(y: Tensor, canonical: str, loss: str) -> None:
+    if y._activation is not None and y._activation[0] != canonical:
+        warnings.warn(f"{loss} after a {y._activation[0]} output is not a canonical pair: "
+                      f"∂E/∂a is not y − t (the canonical output is {canonical})",
+                      NonCanonicalPairWarning, stacklevel=3)
+
+
+def sum_of_squares(y, t, reduction: str = "sum") -> Tensor:
+    """E = ½ Σ_n ‖y_n − t_n‖² (eq. 2.3, 2.5).
+
+    Shapes: ``y`` and ``t`` ``(N, K)`` (or any equal shapes). ``reduction="mean"`` divides by N.
+
+    Example:
+        >>> import deltagrad as dg
+        >>> float(dg.losses.sum_of_squares(dg.tensor([1.0, 3.0]), [0.0, 1.0]).item())
+        2.5
+    """
+    y, t = _check_pair(y, t, "sum_of_squares")
+    _warn_non_canonical(y, "identity", "sum_of_squares")
+    return _reduce(ops.sum_of_squares_error(y, t), y, reduction, "sum_of_squares")
+
+
+def binary_cross_entropy(y, t, reduction: str = "sum") -> Tensor:
+    """E = −Σ_n Σ_k {t_nk ln y_nk + (1 − t_nk) ln(1 − y_nk)} for K independent sigmoid outputs
+    (eq. 2.9–2.10).
+
+    After a sigmoid output the fused stable form on its pre-activation is used; bare
+    probabilities from elsewhere are clipped to [1e-12, 1 − 1e-12].
+
+    Shapes: ``y`` and ``t`` ``(N, K)``; t in [0, 1].
+    """
+    y, t = _check_pair(y, t, "binary_cross_entropy")
+    if np.any((t.data < 0) | (t.data > 1)):
+        raise ValueError("binary_cross_entropy: targets t must lie in [0, 1]")
+    if y._activation is not None and y._activation[0] == "sigmoid":
+        E = ops.sigmoid_binary_cross_entropy(y._activation[1], t)
+    else:
+        _warn_non_canonical(y, "sigmoid", "binary_cross_entropy")
+        p = ops.where(y.data < _PROBABILITY_FLOOR, _PROBABILITY_FLOOR,
+                      ops.where(y.data > 1 - _PROBABILITY_FLOOR, 1 - _PROBABILITY_FLOOR, y))
+        E = -(t * ops.log(p) + (1 - t) * ops.log(1 - p)).sum()
+    return _reduce(E, y, reduction, "binary_cross_entropy")
+
+
+def one_hot(labels, num_classes: int, dtype=np.float64) -> np.ndarray:
+    """Integer class labels ``(N,)`` → 1-of-K targets ``(N, K)``, checking the range."""
+    labels = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
+    if labels.dtype.kind == "f":
+        if not np.all(np.isfinite(labels)):
+            raise ValueError("labels contain NaN or infinite values")
+        if np.any(labels != np.round(labels)):
+            raise ValueError("labels must be whole numbers (class indices)")
+        labels = labels.astype(np.int64)
+    elif labels.dtype.kind not in "iu":
+        raise TypeError(f"labels must be integers, got dtype {labels.dtype}")
+    bad = (labels < 0) | (labels >= num_classes)
+    if np.any(bad):
+        raise ValueError(f"label {labels[bad].ravel()[0]} is out of range for {num_classes} "
+                         f"classes (expected 0 … {num_classes - 1})")
+    out = np.zeros(labels.shape + (num_classes,), dtype=dtype)
+    np.put_along_axis(out, labels[..., None], 1, axis=-1)
+    return out
+
+
+def cross_entropy(y, t, reduction: str = "sum") -> Tensor:
+    """E = −Σ_n Σ_k t_nk ln y_nk for softmax outputs (eq. 9.2).
+
+    Args:
+        y: class probabilities ``(N, K)`` from a softmax output (fused, stable) or bare
+            probabilities (clipped to ≥ 1e-12).
+        t: integer labels ``(N,)`` in 0 … K−1, or one-hot / probability targets ``(N, K)``.
+    """
+    y = _as_tensor(y, "cross_entropy: y")
+    t_data = t.data if isinstance(t, Tensor) else np.asarray(t)
+    if t_data.dtype.kind not in "biuf":
+        raise TypeError(f"cross_entropy: t must be numeric, got dtype {t_data.dtype}")
+    if y.ndim >= 1 and t_data.shape == y.shape[:-1]:
+        t = Tensor._wrap(one_hot(t_data, y.shape[-1], dtype=y.dtype))
+    y, t = _check_pair(y, t, "cross_entropy")
+    if y._activation is not None and y._activation[0] == "softmax":
+        E = ops.softmax_cross_entropy(y._activation[1], t)
+    else:
+        _warn_non_canonical(y, "softmax", "cross_entropy")
+        p = ops.where(y.data < _PROBABILITY_FLOOR, _PROBABILITY_FLOOR, y)
+        E = -(t * ops.log(p)).sum()
+    return _reduce(E, y, reduction, "cross_entropy")
+
+
+def noise_precision(y, t) -> float:
+    """β_ML of the Gaussian noise: 1/β = (1/NK) Σ_n ‖y_n − t_n‖² (eq. 2.6)."""
+    y, t = _check_pair(y, t, "noise_precision")
+    residual = y.data - t.data
+    mean_square = float(np.mean(residual * residual))
+    if mean_square == 0:
+        return float("inf")
+    return 1.0 / mean_square
+
+
+LOSSES = {"sum_of_squares": sum_of_squares, "binary_cross_entropy": binary_cross_entropy,
+          "cross_entropy": cross_entropy}
+
+
+def get(name_or_fn):
+    """A loss function by name (``"sum_of_squares"``, ...) or the callable itself."""
+    if callable(name_or_fn):
+        return name_or_fn
+    if name_or_fn not in LOSSES:
+        raise ValueError(f"unknown loss {name_or_fn!r}; expected one of {sorted(LOSSES)}")
+    return LOSSES[name_or_fn]

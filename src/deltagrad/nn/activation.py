@@ -1,0 +1,113 @@
+"""Activation functions as modules (eq. 1.3, 2.8, 5.2); the functions themselves live in ops.
+
+The output activations record the pre-activation ``a`` they were given, so that an error
+function can use the stable fused form of its canonical pair (eq. 3.9).
+"""
+
+from __future__ import annotations
+
+from .. import ops
+from ..tensor import Tensor
+from .module import Module
+
+
+def _record(y: Tensor, name: str, a: Tensor) -> Tensor:
+    y._activation = (name, a)
+    return y
+
+
+def identity(a) -> Tensor:
+    """y = a (regression output, Remark 2.4)."""
+    a = a if isinstance(a, Tensor) else Tensor(a)
+    return a
+
+
+def sigmoid(a) -> Tensor:
+    """Logistic sigmoid σ(a) = 1 / (1 + e^−a) (eq. 2.8); stable at ±1000."""
+    return _record(ops.sigmoid(a), "sigmoid", a)
+
+
+def tanh(a) -> Tensor:
+    """Hyperbolic tangent; derivative 1 − tanh²(a)."""
+    return _record(ops.tanh(a), "tanh", a)
+
+
+def relu(a) -> Tensor:
+    """max(a, 0); derivative 1 for a > 0 and 0 for a ≤ 0."""
+    return _record(ops.relu(a), "relu", a)
+
+
+def step(a) -> Tensor:
+    """Heaviside step f(a) = 1 if a ≥ 0 else 0 (eq. 5.2); derivative 0."""
+    return _record(ops.step(a), "step", a)
+
+
+def softmax(a, axis: int = -1) -> Tensor:
+    """y_k = exp(a_k) / Σ_j exp(a_j) over ``axis``; stable at ±1000."""
+    y = ops.softmax(a, axis=axis)
+    if axis == -1 or (isinstance(a, Tensor) and axis == a.ndim - 1):
+        _record(y, "softmax", a)
+    return y
+
+
+class _Activation(Module):
+    function = staticmethod(identity)
+    name = "identity"
+
+    def forward(self, a):
+        return self.function(a)
+
+
+class Identity(_Activation):
+    """y = a."""
+
+
+class Sigmoid(_Activation):
+    """Logistic sigmoid, see :func:`sigmoid`."""
+    function = staticmethod(sigmoid)
+    name = "sigmoid"
+
+
+class Tanh(_Activation):
+    """Hyperbolic tangent, see :func:`tanh`."""
+    function = staticmethod(tanh)
+    name = "tanh"
+
+
+class ReLU(_Activation):
+    """Rectified linear unit, see :func:`relu`."""
+    function = staticmethod(relu)
+    name = "relu"
+
+
+class Step(_Activation):
+    """Heaviside step of the perceptron (eq. 5.2), see :func:`step`."""
+    function = staticmethod(step)
+    name = "step"
+
+
+class Softmax(Module):
+    """Softmax over ``axis`` (the multiclass output of §1.1.1)."""
+
+    name = "softmax"
+
+    def __init__(self, axis: int = -1):
+        super().__init__()
+        self.axis = axis
+
+    def forward(self, a):
+        return softmax(a, axis=self.axis)
+
+    def extra_repr(self) -> str:
+        return "" if self.axis == -1 else f"axis={self.axis}"
+
+
+ACTIVATIONS = {"identity": Identity, "linear": Identity, "sigmoid": Sigmoid,
+               "logistic": Sigmoid, "tanh": Tanh, "relu": ReLU, "softmax": Softmax, "step": Step}
+
+
+def activation(name: str) -> Module:
+    """The activation module called ``name`` (``"tanh"``, ``"sigmoid"``, ``"relu"``, ...)."""
+    if not isinstance(name, str) or name.lower() not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; expected one of {sorted(ACTIVATIONS)}")
+    return ACTIVATIONS[name.lower()]()

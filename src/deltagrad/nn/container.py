@@ -1,0 +1,110 @@
+"""Sequential and the multilayer perceptron MLP (eq. 1.5, generalised to any depth)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+
+from .. import _state
+from .activation import ACTIVATIONS, activation
+from .linear import Linear
+from .module import Module
+
+
+class Sequential(Module):
+    """Modules applied one after another.
+
+    ``Sequential(m1, m2, ...)`` names them ``"0"``, ``"1"``, ...;
+    ``Sequential(OrderedDict(name=module, ...))`` keeps the given names.
+    """
+
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], (dict, OrderedDict)):
+            items = list(modules[0].items())
+        else:
+            items = [(str(i), m) for i, m in enumerate(modules)]
+        for name, module in items:
+            if not isinstance(module, Module):
+                raise TypeError(f"Sequential: item {name!r} is a {type(module).__name__}, "
+                                "not a Module")
+            setattr(self, name, module)
+
+    def forward(self, x):
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, index: int) -> Module:
+        return list(self._modules.values())[index]
+
+
+def parse_sizes(sizes) -> list:
+    """``"2-3-2-1"`` or ``[2, 3, 2, 1]`` → ``[2, 3, 2, 1]`` (inputs, hidden..., outputs)."""
+    if isinstance(sizes, str):
+        try:
+            sizes = [int(s) for s in sizes.strip().split("-")]
+        except ValueError as err:
+            raise ValueError(f"MLP: sizes {sizes!r} must look like '2-3-2-1'") from err
+    sizes = list(sizes)
+    if len(sizes) < 2 or not all(isinstance(s, (int, np.integer)) and s >= 1 for s in sizes):
+        raise ValueError(f"MLP: sizes must be at least two positive integers, got {sizes!r}")
+    return [int(s) for s in sizes]
+
+
+class MLP(Sequential):
+    """A feed-forward network of fully connected layers (eq. 1.5, any depth).
+
+    Args:
+        sizes: ``"2-3-2-1"`` or ``[2, 3, 2, 1]``: inputs, hidden layer widths, outputs.
+        hidden: the hidden activation h, one name or one per hidden layer.
+        output: the output activation: ``"identity"`` (regression), ``"sigmoid"``
+            (independent binary outputs) or ``"softmax"`` (classes).
+        rng, dtype: as :class:`Linear`. ReLU layers get He initialisation, others Glorot.
+
+    Layer l (1-based, as the notes' superscript) is ``net.linears[l - 1]``, named
+    ``linear{l}``; its activation is ``act{l}``.
+
+    Example:
+        >>> import deltagrad as dg
+        >>> net = dg.nn.MLP("2-3-2-1", hidden=["tanh", "sigmoid"], rng=0)
+        >>> [name for name, _ in net.named_parameters()][:2]
+        ['linear1.weight', 'linear1.bias']
+    """
+
+    def __init__(self, sizes, hidden="tanh", output: str = "identity", rng=None, dtype=None):
+        sizes = parse_sizes(sizes)
+        n_hidden = len(sizes) - 2
+        hidden = [hidden] * n_hidden if isinstance(hidden, str) else list(hidden)
+        if len(hidden) != n_hidden:
+            raise ValueError(f"MLP: {n_hidden} hidden layers but {len(hidden)} hidden "
+                             f"activations {hidden!r}")
+        for name in hidden + [output]:
+            if not isinstance(name, str) or name.lower() not in ACTIVATIONS:
+                raise ValueError(f"MLP: unknown activation {name!r}; expected one of "
+                                 f"{sorted(ACTIVATIONS)}")
+        rng = _state.get_rng(rng)
+        layers = OrderedDict()
+        for l, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+            act = hidden[l - 1] if l <= n_hidden else output
+            init = "he" if act.lower() == "relu" else "glorot"
+            layers[f"linear{l}"] = Linear(d_in, d_out, rng=rng, dtype=dtype, init=init)
+            layers[f"act{l}"] = activation(act)
+        super().__init__(layers)
+        object.__setattr__(self, "sizes", sizes)
+        object.__setattr__(self, "activations", [a.lower() for a in hidden + [output]])
+
+    @property
+    def linears(self) -> list:
+        """The Linear layers in order: ``linears[l - 1]`` holds w^(l)."""
+        return [m for m in self._modules.values() if isinstance(m, Linear)]
+
+    def extra_repr(self) -> str:
+        return "-".join(map(str, self.sizes))

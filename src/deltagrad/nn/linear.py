@@ -1,0 +1,93 @@
+"""Linear: the layer a_j = Σ_i w_ji z_i + w_j0 (eq. 1.2, 1.4)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _state, ops
+from ..tensor import Tensor
+from .module import Module, Parameter
+
+INITS = ("glorot", "he")
+
+
+class Linear(Module):
+    """A fully connected layer: ``a = x @ weight.T + bias``.
+
+    Args:
+        in_features: D, the number of inputs z_i.
+        out_features: M, the number of units a_j.
+        bias: whether to learn the biases w_j0.
+        rng: seed or ``numpy.random.Generator`` for the initial weights.
+        dtype: ``"float64"`` (default) or ``"float32"``.
+        init: ``"glorot"`` (uniform, for tanh/sigmoid) or ``"he"`` (uniform, for ReLU).
+
+    Shape:
+        input ``(N, D)`` or ``(D,)`` (any leading dimensions); output ``(N, M)``.
+        ``weight`` is ``(M, D)`` so that ``weight.data[j, i]`` is the notes' w_ji;
+        ``bias`` is ``(M,)``, the w_j0.
+
+    Example:
+        >>> import deltagrad as dg
+        >>> layer = dg.nn.Linear(3, 2, rng=0)
+        >>> layer(dg.tensor([[1.0, 2.0, 3.0]])).shape
+        (1, 2)
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, rng=None,
+                 dtype=None, init: str = "glorot"):
+        super().__init__()
+        for arg, value in (("in_features", in_features), ("out_features", out_features)):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"Linear: {arg} must be a positive integer, got {value!r}")
+        if init not in INITS:
+            raise ValueError(f"Linear: init must be one of {INITS}, got {init!r}")
+        self.in_features = int(in_features)
+        self.out_features = int(out_features)
+        self.init = init
+        dtype = np.dtype(dtype) if dtype is not None else _state.default_dtype
+        if dtype.kind != "f":
+            raise TypeError(f"Linear: dtype must be a float dtype, got {dtype}")
+        self.weight = Parameter(np.zeros((self.out_features, self.in_features), dtype=dtype))
+        self.bias = Parameter(np.zeros(self.out_features, dtype=dtype)) if bias else None
+        self.reset_parameters(rng)
+
+    def reset_parameters(self, rng=None) -> None:
+        """Uniform(−r, r) weights with r = √(6/(D+M)) (Glorot) or √(6/D) (He); zero biases."""
+        rng = _state.get_rng(rng)
+        fan_in, fan_out = self.in_features, self.out_features
+        limit = np.sqrt(6.0 / (fan_in + fan_out)) if self.init == "glorot" else np.sqrt(6.0 / fan_in)
+        shape = self.weight.shape
+        self.weight.data = rng.uniform(-limit, limit, size=shape).astype(self.weight.dtype)
+        if self.bias is not None:
+            self.bias.data = np.zeros_like(self.bias.data)
+
+    def forward(self, x) -> Tensor:
+        x = _check_input(self, x)
+        if self.bias is None:
+            return ops.linear(x, self.weight)
+        return ops.linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+def _check_input(layer: Linear, x) -> Tensor:
+    """Refuse inputs with the wrong width or dtype, naming the layer."""
+    name = f"Linear({layer.in_features}, {layer.out_features})"
+    dtype = layer.weight.dtype
+    if not isinstance(x, Tensor):
+        try:
+            x = Tensor(x, dtype=None)
+        except TypeError as err:
+            raise TypeError(f"{name}: {err}") from err
+        if x.dtype != dtype:
+            x = Tensor._wrap(x.data.astype(dtype))
+    if x.ndim == 0 or x.shape[-1] != layer.in_features:
+        raise ValueError(f"{name}: expected {layer.in_features} input features, "
+                         f"got shape {x.shape}")
+    if x.dtype != dtype:
+        raise TypeError(f"{name}: input dtype {x.dtype} does not match the layer's dtype "
+                        f"{dtype}; convert with x.astype({str(dtype)!r})")
+    return x

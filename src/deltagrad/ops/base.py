@@ -1,0 +1,101 @@
+"""Primitive: one forward computation on ndarrays and its vector-Jacobian products, side by side.
+
+A VJP for argument ``i`` is a function ``vjp(g, ans, *inputs, **params)`` that returns
+``∂E/∂input_i`` given ``g = ∂E/∂ans``. VJPs are written with operators, numpy-style methods
+(``.sum``, ``.reshape``, ``.T``, ``@``) and deltagrad's ops, so that the same code runs
+
+* on plain ndarrays in an ordinary backward pass (as fast as hand-written NumPy), and
+* on Tensors when ``create_graph=True``, recording a differentiable graph of the gradient.
+
+VJPs never think about broadcasting: the backward pass sums each gradient back to its
+input's shape in one place (``autograd.sum_to_shape``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _state
+from ..tensor import Tensor
+
+REGISTRY: dict[str, "Primitive"] = {}
+
+
+class Primitive:
+    """A differentiable primitive operation.
+
+    Args:
+        name: unique name, used in the registry and in ``Tensor.op``.
+        forward: ``forward(*arrays, **params) -> ndarray``.
+        vjps: one VJP per array argument (``None`` where no gradient flows, e.g. a target),
+            or, for a variadic primitive, a function ``i -> vjp``.
+        differentiable_twice: ``False`` for fused primitives whose VJP is raw NumPy.
+    """
+
+    def __init__(self, name, forward, vjps, differentiable_twice: bool = True):
+        if name in REGISTRY:
+            raise ValueError(f"primitive {name!r} is already registered")
+        self.name = name
+        self.forward = forward
+        self._vjps = vjps
+        self.differentiable_twice = differentiable_twice
+        REGISTRY[name] = self
+
+    def vjp(self, i: int):
+        """The VJP function for argument ``i``."""
+        if callable(self._vjps):
+            return self._vjps(i)
+        return self._vjps[i]
+
+    def __call__(self, *args, **params) -> Tensor:
+        return apply(self, args, params)
+
+    def __repr__(self) -> str:
+        return f"Primitive({self.name!r})"
+
+
+def _reference_dtype(args):
+    """The float dtype that Python-number operands should take (numbers are 'weak')."""
+    for a in args:
+        data = a.data if isinstance(a, Tensor) else a
+        if isinstance(data, np.ndarray) and data.dtype.kind == "f":
+            return data.dtype
+    return None
+
+
+def _to_tensor(value, dtype) -> Tensor:
+    """Wrap a constant operand; Python numbers take the dtype of the tensor operands."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (bool, int, float)) and not isinstance(value, np.ndarray):
+        return Tensor._wrap(np.asarray(value, dtype=dtype or _state.default_dtype))
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"expected a Tensor, number or numeric array, got "
+                        f"{type(value).__name__} of dtype {array.dtype}")
+    return Tensor._wrap(array)
+
+
+def apply(prim: Primitive, args, params) -> Tensor:
+    """Run ``prim`` forward and, if any input needs a gradient, record the node."""
+    needs_grad = False
+    tensors = []
+    dtype = None
+    for a in args:
+        if type(a) is not Tensor and not isinstance(a, Tensor):
+            if dtype is None:
+                dtype = _reference_dtype(args)
+            a = _to_tensor(a, dtype)
+        elif a.requires_grad:
+            needs_grad = True
+        tensors.append(a)
+    out_data = prim.forward(*[t.data for t in tensors], **params)
+    if type(out_data) is not np.ndarray:
+        out_data = np.asarray(out_data)
+    out = Tensor._wrap(out_data)
+    if needs_grad and _state.grad_enabled:
+        out.requires_grad = True
+        out._op = prim
+        out._parents = tuple(tensors)
+        out._params = params
+    return out
