@@ -92,8 +92,9 @@ def gradcheck(f, *inputs, eps: float = 1e-6, atol: float = 1e-8, rtol: float = 1
             o, i = np.unravel_index(np.nanargmax(np.where(np.isfinite(jac), excess, np.inf)),
                                     excess.shape)
             element = np.unravel_index(i, inputs[k].shape) if inputs[k].ndim else ()
+            element = [int(e) for e in element]
             raise GradcheckError(
-                f"gradcheck: d output[{o}] / d input {k}{list(element)}: backward gave "
-                f"{jac[o, i]!r}, central differences gave {numeric[o, i]!r} "
+                f"gradcheck: d output[{int(o)}] / d input {k}{element}: backward gave "
+                f"{float(jac[o, i])!r}, central differences gave {float(numeric[o, i])!r} "
                 f"(atol={atol}, rtol={rtol})")
     return True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from .base import Primitive
@@ -14,10 +16,11 @@ def _normalise_axes(axis, ndim: int) -> tuple:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     out = []
+    size = builtins.max(ndim, 1)  # this module's `max` is the primitive
     for a in axes:
-        if not -ndim <= a < max(ndim, 1):
+        if not -ndim <= a < size:
             raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
-        out.append(int(a) % max(ndim, 1))
+        out.append(int(a) % size)
     return tuple(out)
 
 
