@@ -23,26 +23,33 @@ def sum_to_shape(g, shape: tuple):
 
 
 def _topological_order(roots) -> list:
-    """Every node that needs a gradient, each after all of its parents (iterative DFS)."""
-    order, visited = [], set()
-    stack = [(root, False) for root in roots]
+    """Every non-leaf node that needs a gradient, parents before children.
+
+    Each recorded node carries a creation number (``_seq``), and a tensor is always made
+    after its parents, so sorting the reachable nodes by it is a topological order. The walk
+    is iterative (no recursion limit). Leaves are not listed: they only receive gradients.
+    """
+    nodes, seen = [], set()
+    stack = [root for root in roots if root._op is not None]
     while stack:
-        node, children_done = stack.pop()
-        if children_done:
-            order.append(node)
+        node = stack.pop()
+        if id(node) in seen:
             continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
         if node._params is _FREED:
             raise RuntimeError(
                 f"backward through a graph that was already freed (at a {node._op.name!r} node):"
                 " pass retain_graph=True to the first backward() to go through it twice")
-        stack.append((node, True))
+        seen.add(id(node))
+        nodes.append(node)
         for parent in node._parents:
-            if parent.requires_grad and id(parent) not in visited:
-                stack.append((parent, False))
-    return order
+            if parent._op is not None and parent.requires_grad:
+                stack.append(parent)
+    nodes.sort(key=_creation_number)
+    return nodes
+
+
+def _creation_number(node: Tensor) -> int:
+    return node._seq
 
 
 def _initial_grad(root: Tensor, grad, create_graph: bool):
@@ -51,7 +58,7 @@ def _initial_grad(root: Tensor, grad, create_graph: bool):
             raise RuntimeError(
                 f"backward(): grad can be omitted only for a one-element output, but the "
                 f"output has shape {root.shape}; pass grad= of that shape")
-        grad = np.ones_like(root.data)
+        grad = np.ones(root.data.shape, dtype=root.data.dtype)
     else:
         grad = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=root.dtype)
         if grad.shape != root.shape:
@@ -71,9 +78,12 @@ def _run(roots, root_grads, create_graph: bool, retain_graph: bool, capture=None
             raise RuntimeError("backward(): the output does not require grad (no input has "
                                "requires_grad=True, or it was computed under no_grad)")
     pending = {}
-    for root, g in zip(roots, root_grads):
-        pending[id(root)] = pending[id(root)] + g if id(root) in pending else g
     handed_out = set()
+    for root, g in zip(roots, root_grads):
+        if root._op is None:
+            _receive_leaf(root, g, capture, handed_out)
+        else:
+            pending[id(root)] = pending[id(root)] + g if id(root) in pending else g
     previous_mode = _state.grad_enabled
     _state.grad_enabled = create_graph  # raw NumPy VJPs unless we build the gradient's graph
     try:
@@ -84,39 +94,58 @@ def _run(roots, root_grads, create_graph: bool, retain_graph: bool, capture=None
             if capture is not None:
                 if id(node) in capture:
                     capture[id(node)] = g
-            elif node._op is None or node._retain:
+            elif node._retain:
                 _store_grad(node, g, handed_out)
-            if node._op is not None:
-                _propagate(node, g, pending, create_graph)
-                if not retain_graph:
-                    node._params = _FREED
+            _propagate(node, g, pending, create_graph, capture, handed_out)
+            if not retain_graph:
+                node._params = _FREED
     finally:
         _state.grad_enabled = previous_mode
     return capture
 
 
-def _propagate(node: Tensor, g, pending: dict, create_graph: bool) -> None:
+def _propagate(node: Tensor, g, pending: dict, create_graph: bool, capture, handed_out) -> None:
     """Chain rule at one node: each parent gets VJP_i(g), summed back to its shape."""
     parents = node._parents
+    op = node._op
     if create_graph:
-        if not node._op.differentiable_twice:
-            raise RuntimeError(f"the fused primitive {node._op.name!r} cannot be differentiated "
+        if not op.differentiable_twice:
+            raise RuntimeError(f"the fused primitive {op.name!r} cannot be differentiated "
                                "twice (its VJP is raw NumPy)")
         ans, inputs = node, parents
     else:
         ans, inputs = node.data, [p.data for p in parents]
+    params = node._params
+    vjps = op._vjps
+    variadic = callable(vjps)
     for i, parent in enumerate(parents):
         if not parent.requires_grad:
             continue
-        gi = node._op.vjp(i)(g, ans, *inputs, **node._params)
+        vjp = vjps(i) if variadic else vjps[i]
+        if vjp is None:  # an input that carries no gradient (e.g. a cached output)
+            continue
+        gi = vjp(g, ans, *inputs, **params)
         if create_graph:
             if not isinstance(gi, Tensor):
                 gi = Tensor._wrap(np.asarray(gi))
         elif isinstance(gi, Tensor):
             gi = gi.data
-        gi = sum_to_shape(gi, parent.shape)
-        key = id(parent)
-        pending[key] = pending[key] + gi if key in pending else gi
+        if gi.shape != parent.data.shape:
+            gi = sum_to_shape(gi, parent.data.shape)
+        if parent._op is None:
+            _receive_leaf(parent, gi, capture, handed_out)
+        else:
+            key = id(parent)
+            pending[key] = pending[key] + gi if key in pending else gi
+
+
+def _receive_leaf(leaf: Tensor, g, capture, handed_out: set) -> None:
+    """A leaf's gradient goes to ``.grad`` in backward(), or to ``capture`` in grad()."""
+    if capture is None:
+        _store_grad(leaf, g, handed_out)
+    elif id(leaf) in capture:
+        previous = capture[id(leaf)]
+        capture[id(leaf)] = g if previous is None else previous + g
 
 
 def _store_grad(node: Tensor, g, handed_out: set) -> None:
@@ -125,7 +154,7 @@ def _store_grad(node: Tensor, g, handed_out: set) -> None:
     if node.grad is not None:
         node.grad = node.grad + g
         return
-    if id(g) in handed_out or g.base is not None or not g.flags.writeable:
+    if g.base is not None or id(g) in handed_out:  # a view, or already another tensor's
         g = g.copy()
     handed_out.add(id(g))
     node.grad = g

@@ -87,7 +87,7 @@ def binary_cross_entropy(y, t, reduction: str = "sum") -> Tensor:
     if np.any((t.data < 0) | (t.data > 1)):
         raise ValueError("binary_cross_entropy: targets t must lie in [0, 1]")
     if y._activation is not None and y._activation[0] == "sigmoid":
-        E = ops.sigmoid_binary_cross_entropy(y._activation[1], t)
+        E = ops.sigmoid_binary_cross_entropy(y._activation[1], t, y)
     else:
         _warn_non_canonical(y, "sigmoid", "binary_cross_entropy")
         p = ops.where(y.data < _PROBABILITY_FLOOR, _PROBABILITY_FLOOR,
@@ -107,13 +107,13 @@ def one_hot(labels, num_classes: int, dtype=np.float64) -> np.ndarray:
         labels = labels.astype(np.int64)
     elif labels.dtype.kind not in "iu":
         raise TypeError(f"labels must be integers, got dtype {labels.dtype}")
-    bad = (labels < 0) | (labels >= num_classes)
-    if np.any(bad):
-        raise ValueError(f"label {labels[bad].ravel()[0]} is out of range for {num_classes} "
-                         f"classes (expected 0 … {num_classes - 1})")
-    out = np.zeros(labels.shape + (num_classes,), dtype=dtype)
-    np.put_along_axis(out, labels[..., None], 1, axis=-1)
-    return out
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        bad = labels[(labels < 0) | (labels >= num_classes)].ravel()[0]
+        raise ValueError(f"label {bad} is out of range for {num_classes} classes "
+                         f"(expected 0 … {num_classes - 1})")
+    out = np.zeros((labels.size, num_classes), dtype=dtype)
+    out[np.arange(labels.size), labels.ravel()] = 1
+    return out.reshape(labels.shape + (num_classes,))
 
 
 def cross_entropy(y, t, reduction: str = "sum") -> Tensor:
@@ -128,11 +128,12 @@ def cross_entropy(y, t, reduction: str = "sum") -> Tensor:
     t_data = t.data if isinstance(t, Tensor) else np.asarray(t)
     if t_data.dtype.kind not in "biuf":
         raise TypeError(f"cross_entropy: t must be numeric, got dtype {t_data.dtype}")
-    if y.ndim >= 1 and t_data.shape == y.shape[:-1]:
+    if y.ndim >= 1 and t_data.shape == y.shape[:-1]:  # class labels: checked by one_hot
         t = Tensor._wrap(one_hot(t_data, y.shape[-1], dtype=y.dtype))
-    y, t = _check_pair(y, t, "cross_entropy")
+    else:
+        y, t = _check_pair(y, t, "cross_entropy")
     if y._activation is not None and y._activation[0] == "softmax":
-        E = ops.softmax_cross_entropy(y._activation[1], t)
+        E = ops.softmax_cross_entropy(y._activation[1], t, y)
     else:
         _warn_non_canonical(y, "softmax", "cross_entropy")
         p = ops.where(y.data < _PROBABILITY_FLOOR, _PROBABILITY_FLOOR, y)

@@ -23,7 +23,7 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "requires_grad", "_op", "_parents", "_params", "_retain",
-                 "_activation", "__weakref__")
+                 "_activation", "_seq", "__weakref__")
     __array_ufunc__ = None  # so that ndarray ⊕ Tensor defers to Tensor's reflected operators
     __hash__ = object.__hash__
 
@@ -128,9 +128,7 @@ class Tensor:
                 gradient tensors).
             retain_graph: keep the graph for another backward (default: ``create_graph``).
         """
-        from .autograd import backward
-
-        backward(self, grad, create_graph=create_graph, retain_graph=retain_graph)
+        autograd.backward(self, grad, create_graph=create_graph, retain_graph=retain_graph)
 
     # ---- operators (all defined in deltagrad.ops) ---------------------------------------
     def __add__(self, other):
@@ -314,4 +312,4 @@ def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
-from . import ops  # noqa: E402  (ops needs Tensor defined first)
+from . import autograd, ops  # noqa: E402  (both need Tensor defined first)

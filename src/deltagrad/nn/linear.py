@@ -63,7 +63,10 @@ class Linear(Module):
             self.bias.data = np.zeros_like(self.bias.data)
 
     def forward(self, x) -> Tensor:
-        x = _check_input(self, x)
+        weight = self.weight.data
+        if not (type(x) is Tensor and x.data.dtype == weight.dtype and x.data.ndim
+                and x.data.shape[-1] == self.in_features):
+            x = _check_input(self, x)
         if self.bias is None:
             return ops.linear(x, self.weight)
         return ops.linear(x, self.weight, self.bias)
@@ -77,7 +80,9 @@ def _check_input(layer: Linear, x) -> Tensor:
     """Refuse inputs with the wrong width or dtype, naming the layer."""
     name = f"Linear({layer.in_features}, {layer.out_features})"
     dtype = layer.weight.dtype
-    if not isinstance(x, Tensor):
+    if type(x) is np.ndarray and x.dtype == dtype:
+        x = Tensor._wrap(x)
+    elif not isinstance(x, Tensor):
         try:
             x = Tensor(x, dtype=None)
         except TypeError as err:

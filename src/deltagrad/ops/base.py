@@ -13,12 +13,15 @@ input's shape in one place (``autograd.sum_to_shape``).
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from .. import _state
 from ..tensor import Tensor
 
 REGISTRY: dict[str, "Primitive"] = {}
+_creation_counter = itertools.count()  # orders recorded nodes: parents before children
 
 
 class Primitive:
@@ -98,4 +101,18 @@ def apply(prim: Primitive, args, params) -> Tensor:
         out._op = prim
         out._parents = tuple(tensors)
         out._params = params
+        out._seq = next(_creation_counter)
     return out
+
+
+def polymorphic(prim: Primitive):
+    """``prim`` for use inside VJPs: ndarrays in → ndarray out (a plain backward pass stays
+    raw NumPy); any Tensor in → the recorded Tensor op (``create_graph=True``)."""
+    def call(*args, **params):
+        for a in args:
+            if isinstance(a, Tensor):
+                return apply(prim, args, params)
+        return prim.forward(*args, **params)
+    call.__name__ = prim.name
+    call.__doc__ = f"Polymorphic {prim.name!r} for VJPs (ndarray → ndarray, Tensor → Tensor)."
+    return call

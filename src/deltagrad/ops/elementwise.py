@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from .base import Primitive
+from .base import Primitive, polymorphic
 
 
 def _pow_vjp_exponent(g, ans, x, p):
     positive = x > 0
-    return where(positive, g * ans * log(where(positive, x, 1.0)), 0.0)
+    return _where(positive, g * ans * _log(_where(positive, x, 1.0)), 0.0)
 
 
 add = Primitive("add", np.add, (
@@ -56,9 +56,12 @@ step = Primitive("step", lambda x: (x >= 0).astype(x.dtype), (  # f(0) = 1 (eq. 
 ))
 where = Primitive("where", np.where, (
     None,
-    lambda g, ans, c, x, y: where(c, g, 0.0),
-    lambda g, ans, c, x, y: where(c, 0.0, g),
+    lambda g, ans, c, x, y: _where(c, g, 0.0),
+    lambda g, ans, c, x, y: _where(c, 0.0, g),
 ))
 astype = Primitive("astype", lambda x, dtype: x.astype(dtype), (
     lambda g, ans, x, dtype: g.astype(x.dtype),
 ))
+
+# the same primitives for use inside VJPs (see base.polymorphic)
+_where, _log = polymorphic(where), polymorphic(log)

@@ -6,9 +6,11 @@ import builtins
 
 import numpy as np
 
-from .base import Primitive
+from .base import Primitive, polymorphic
 from .elementwise import exp
 from .shape import broadcast_to
+
+_exp, _broadcast_to = polymorphic(exp), polymorphic(broadcast_to)
 
 
 def _normalise_axes(axis, ndim: int) -> tuple:
@@ -71,19 +73,19 @@ def _log_softmax_forward(x, axis=-1):
 
 sum = Primitive("sum", _sum_forward, (  # noqa: A001
     lambda g, ans, x, axis=None, keepdims=False:
-        broadcast_to(keep_reduced_axes(g, x.shape, axis, keepdims), shape=x.shape),
+        _broadcast_to(keep_reduced_axes(g, x.shape, axis, keepdims), shape=x.shape),
 ))
 max = Primitive("max", _max_forward, (_max_vjp,))  # noqa: A001
 logsumexp = Primitive("logsumexp", _logsumexp_forward, (
     lambda g, ans, x, axis=-1, keepdims=False:
         keep_reduced_axes(g, x.shape, axis, keepdims)
-        * exp(x - keep_reduced_axes(ans, x.shape, axis, keepdims)),
+        * _exp(x - keep_reduced_axes(ans, x.shape, axis, keepdims)),
 ))
 softmax = Primitive("softmax", _softmax_forward, (  # y_k = exp(a_k) / Σ_j exp(a_j)
     lambda g, ans, x, axis=-1: ans * (g - (g * ans).sum(axis=axis, keepdims=True)),
 ))
 log_softmax = Primitive("log_softmax", _log_softmax_forward, (
-    lambda g, ans, x, axis=-1: g - exp(ans) * g.sum(axis=axis, keepdims=True),
+    lambda g, ans, x, axis=-1: g - _exp(ans) * g.sum(axis=axis, keepdims=True),
 ))
 
 
