@@ -1,0 +1,40 @@
+"""The README's examples run and print what their comments say."""
+
+import contextlib
+import io
+import pathlib
+import re
+
+README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _python_blocks():
+    return re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+
+
+def _run(block: str) -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(block, str(README), "exec"), {})
+    return out.getvalue()
+
+
+def test_readme_has_examples():
+    assert len(_python_blocks()) >= 2
+
+
+def test_practice_question_example_prints_the_notes_numbers():
+    printed = _run(_python_blocks()[0]).split("\n")
+    assert printed[0] == "0.754534 0.030127"
+    assert printed[1] == "[[-0.148352 -0.024465]]"
+
+
+def test_training_example_reaches_the_accuracy_it_claims():
+    printed = _run(_python_blocks()[1])
+    accuracy = float(printed.split()[-1])
+    assert accuracy >= 0.95
+
+
+def test_readme_names_the_two_setup_commands():
+    text = README.read_text()
+    assert "make run" in text and "make test" in text
