@@ -10,12 +10,13 @@ from deltagrad import nn
 
 torch = pytest.importorskip("torch")
 
-HIDDEN = ["tanh", "sigmoid", "relu", "identity"]
+HIDDEN = ["tanh", "sigmoid", "relu", "identity", "step"]
 LOSSES = ["sum_of_squares", "binary_cross_entropy", "cross_entropy"]
 OUTPUT_FOR = {"sum_of_squares": ["identity", "sigmoid", "tanh"],
               "binary_cross_entropy": ["sigmoid"], "cross_entropy": ["softmax"]}
 TORCH_ACT = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu,
-             "identity": lambda a: a, "softmax": lambda a: torch.softmax(a, dim=-1)}
+             "identity": lambda a: a, "softmax": lambda a: torch.softmax(a, dim=-1),
+             "step": lambda a: (a >= 0).double()}  # f(0) = 1, no gradient (eq. 5.2)
 
 
 def _torch_error(loss, y, a, t):
@@ -73,7 +74,9 @@ def test_random_mlp_matches_pytorch(seed):
     np.testing.assert_allclose(y.data, z.detach().numpy(), rtol=1e-10, atol=1e-13, err_msg=case)
     assert E.item() == pytest.approx(E_torch.item(), rel=1e-10), case
     for (name, p), ref in zip(net.named_parameters(), weights):
-        np.testing.assert_allclose(p.grad, ref.grad.numpy(), rtol=1e-10, atol=1e-13,
+        # below a step unit PyTorch records no gradient at all: ours is exactly zero there
+        expected = np.zeros(p.shape) if ref.grad is None else ref.grad.numpy()
+        np.testing.assert_allclose(p.grad, expected, rtol=1e-10, atol=1e-13,
                                    err_msg=f"{name}: ours vs PyTorch ({case})")
 
 
@@ -84,7 +87,7 @@ def test_random_cases_cover_every_activation_and_loss():
         seen_acts.update(hidden + [output])
         seen_losses.add(loss)
     assert seen_losses == set(LOSSES)
-    assert {"tanh", "sigmoid", "relu", "identity", "softmax"} <= seen_acts
+    assert {"tanh", "sigmoid", "relu", "identity", "softmax", "step"} <= seen_acts
 
 
 def test_linear_layer_matches_torch_linear_including_batch_dims(rng):

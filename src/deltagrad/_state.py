@@ -16,7 +16,25 @@ def is_grad_enabled() -> bool:
     return grad_enabled
 
 
-class no_grad(contextlib.ContextDecorator):
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Context manager (and decorator) that switches operation recording on or off."""
+
+    def __init__(self, mode: bool):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        global grad_enabled
+        self._previous = grad_enabled
+        grad_enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        global grad_enabled
+        grad_enabled = self._previous
+        return False
+
+
+class no_grad(set_grad_enabled):
     """Context manager (and decorator) in which no operation is recorded for backward.
 
     Example:
@@ -28,31 +46,15 @@ class no_grad(contextlib.ContextDecorator):
         False
     """
 
-    def __enter__(self):
-        global grad_enabled
-        self._previous = grad_enabled
-        grad_enabled = False
-        return self
-
-    def __exit__(self, *exc):
-        global grad_enabled
-        grad_enabled = self._previous
-        return False
+    def __init__(self):
+        super().__init__(False)
 
 
-class enable_grad(contextlib.ContextDecorator):
+class enable_grad(set_grad_enabled):
     """Context manager in which operations are recorded again (inside ``no_grad``)."""
 
-    def __enter__(self):
-        global grad_enabled
-        self._previous = grad_enabled
-        grad_enabled = True
-        return self
-
-    def __exit__(self, *exc):
-        global grad_enabled
-        grad_enabled = self._previous
-        return False
+    def __init__(self):
+        super().__init__(True)
 
 
 def manual_seed(seed: int) -> np.random.Generator:

@@ -14,8 +14,12 @@ from ._state import no_grad
 def load_digits_split(seed: int = 0, test_fraction: float = 0.2):
     """scikit-learn's 8×8 digits, a fixed stratified 80/20 split, standardised on the
     training statistics. Returns ``(X_train, y_train), (X_test, y_test)``."""
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
+    try:
+        from sklearn.datasets import load_digits
+        from sklearn.model_selection import train_test_split
+    except ImportError as err:
+        raise ImportError("the digits data set comes with scikit-learn: "
+                          "pip install 'deltagrad[datasets]'") from err
 
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(
