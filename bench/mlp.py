@@ -202,9 +202,12 @@ def case_notes_network(repeats):
 
     per_step = {name: best_time(fn, repeats) / steps
                 for name, fn in (("ours", ours), ("torch", theirs), ("numpy", numpy_loop))}
-    print(f"  {'2-3-2-1, one pattern, one step':<34} ours {per_step['ours'] * 1e6:7.1f} µs"
-          f" | torch {per_step['torch'] * 1e6:7.1f} µs ratio {per_step['ours'] / per_step['torch']:5.2f}"
-          f" | numpy {per_step['numpy'] * 1e6:7.1f} µs ratio {per_step['ours'] / per_step['numpy']:5.2f}")
+    ours = per_step["ours"]
+    print(f"  {'2-3-2-1, one pattern, one step':<34} ours {ours * 1e6:7.1f} µs", end="")
+    for name in ("torch", "numpy"):
+        print(f" | {name} {per_step[name] * 1e6:7.1f} µs ratio {ours / per_step[name]:5.2f}",
+              end="")
+    print()
 
 
 def gemm_peak(dtype, n=2048) -> float:

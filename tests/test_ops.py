@@ -97,9 +97,9 @@ CASES = {
                    [_normal((2, 4))]),
                   (lambda g: ops.index_put(g, index=np.array([0, 0, 2]), shape=(3, 4)),
                    [_normal((3, 4))])],
-    "concatenate": [(lambda a, b: dg.concatenate([a, b], axis=ax),
+    "concatenate": [(lambda a, b, ax=ax: dg.concatenate([a, b], axis=ax),
                      [_normal((2, 3)), _normal((2, 3))]) for ax in (0, 1)],
-    "stack": [(lambda a, b: dg.stack([a, b], axis=ax), [_normal((2, 3)), _normal((2, 3))])
+    "stack": [(lambda a, b, ax=ax: dg.stack([a, b], axis=ax), [_normal((2, 3)), _normal((2, 3))])
               for ax in (0, 1, 2)],
     "sum_of_squares_error": [(ops.sum_of_squares_error, [_normal((4, 2)), _normal((4, 2))])],
     "sigmoid_binary_cross_entropy": [(lambda a, t: ops.sigmoid_binary_cross_entropy(

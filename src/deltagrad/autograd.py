@@ -11,7 +11,8 @@ _FREED = "freed"  # marks a node whose graph was released by an earlier backward
 
 
 def sum_to_shape(g, shape: tuple):
-    """Sum a broadcast gradient back to an operand's shape (the one place broadcasting is undone)."""
+    """Sum a broadcast gradient back to an operand's shape (the one place that undoes
+    broadcasting)."""
     if g.shape == shape:
         return g
     extra = g.ndim - len(shape)

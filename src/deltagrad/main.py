@@ -65,7 +65,8 @@ def main(argv=None) -> None:
     parser.add_argument("--dtype", default="float64", choices=["float64", "float32"])
     args = parser.parse_args(argv)
     print("deltagrad: a 64-128-10 tanh MLP on scikit-learn's digits "
-          "(1,437 training / 360 test patterns), softmax cross-entropy, minibatch SGD (batch 32, η = 0.01)")
+          "(1,437 training / 360 test patterns), softmax cross-entropy, "
+          "minibatch SGD (batch 32, η = 0.01)")
     start = time.perf_counter()
     acc, _ = train_digits(dtype=args.dtype, epochs=args.epochs, verbose=True)
     print(f"test accuracy: {acc:.4f}  ({time.perf_counter() - start:.1f} s)")

@@ -40,7 +40,7 @@ class Tensor:
             self.requires_grad_()
 
     @classmethod
-    def _wrap(cls, data: np.ndarray) -> "Tensor":
+    def _wrap(cls, data: np.ndarray) -> Tensor:
         """Make a Tensor around an ndarray without checks (the ops' fast path)."""
         t = object.__new__(Tensor)
         t.data = data
@@ -81,7 +81,7 @@ class Tensor:
         return None if self._op is None else self._op.name
 
     @property
-    def T(self) -> "Tensor":
+    def T(self) -> Tensor:
         return ops.transpose(self)
 
     # ---- conversion -------------------------------------------------------------------
@@ -98,24 +98,24 @@ class Tensor:
     def tolist(self):
         return self.data.tolist()
 
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         """A new leaf sharing this tensor's values, cut from the graph."""
         return Tensor._wrap(self.data)
 
-    def requires_grad_(self, flag: bool = True) -> "Tensor":
+    def requires_grad_(self, flag: bool = True) -> Tensor:
         if flag and self.data.dtype not in FLOAT_DTYPES:
             raise TypeError(f"requires_grad needs a floating-point tensor, got dtype {self.dtype}")
         self.requires_grad = bool(flag)
         return self
 
-    def retain_grad(self) -> "Tensor":
+    def retain_grad(self) -> Tensor:
         """Keep ``.grad`` on this intermediate tensor after backward (e.g. the δ's of eq. 3.7)."""
         if not self.requires_grad:
             raise RuntimeError("retain_grad(): this tensor does not require grad")
         self._retain = True
         return self
 
-    def astype(self, dtype) -> "Tensor":
+    def astype(self, dtype) -> Tensor:
         return ops.astype(self, dtype=np.dtype(dtype))
 
     def backward(self, grad=None, create_graph: bool = False, retain_graph: bool | None = None):
@@ -211,43 +211,43 @@ class Tensor:
         return float(self.item())
 
     # ---- methods mirroring numpy's (so VJPs work on ndarrays and Tensors alike) -------
-    def reshape(self, *shape) -> "Tensor":
+    def reshape(self, *shape) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return ops.reshape(self, shape=shape)
 
-    def transpose(self, *axes) -> "Tensor":
+    def transpose(self, *axes) -> Tensor:
         if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
             axes = None if axes[0] is None else tuple(axes[0])
         return ops.transpose(self, axes=axes or None)
 
-    def swapaxes(self, axis1: int, axis2: int) -> "Tensor":
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
         axes = list(range(self.ndim))
         axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
         return ops.transpose(self, tuple(axes))
 
-    def sum(self, axis=None, keepdims: bool = False) -> "Tensor":
+    def sum(self, axis=None, keepdims: bool = False) -> Tensor:
         return ops.sum(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis=None, keepdims: bool = False) -> "Tensor":
+    def mean(self, axis=None, keepdims: bool = False) -> Tensor:
         return ops.mean(self, axis=axis, keepdims=keepdims)
 
-    def max(self, axis=None, keepdims: bool = False) -> "Tensor":
+    def max(self, axis=None, keepdims: bool = False) -> Tensor:
         return ops.max(self, axis=axis, keepdims=keepdims)
 
-    def exp(self) -> "Tensor":
+    def exp(self) -> Tensor:
         return ops.exp(self)
 
-    def log(self) -> "Tensor":
+    def log(self) -> Tensor:
         return ops.log(self)
 
-    def tanh(self) -> "Tensor":
+    def tanh(self) -> Tensor:
         return ops.tanh(self)
 
-    def sigmoid(self) -> "Tensor":
+    def sigmoid(self) -> Tensor:
         return ops.sigmoid(self)
 
-    def relu(self) -> "Tensor":
+    def relu(self) -> Tensor:
         return ops.relu(self)
 
     def __repr__(self) -> str:

@@ -56,7 +56,8 @@ class Linear(Module):
         """Uniform(−r, r) weights with r = √(6/(D+M)) (Glorot) or √(6/D) (He); zero biases."""
         rng = _state.get_rng(rng)
         fan_in, fan_out = self.in_features, self.out_features
-        limit = np.sqrt(6.0 / (fan_in + fan_out)) if self.init == "glorot" else np.sqrt(6.0 / fan_in)
+        glorot = self.init == "glorot"
+        limit = np.sqrt(6.0 / (fan_in + fan_out)) if glorot else np.sqrt(6.0 / fan_in)
         shape = self.weight.shape
         self.weight.data = rng.uniform(-limit, limit, size=shape).astype(self.weight.dtype)
         if self.bias is not None:

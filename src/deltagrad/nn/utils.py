@@ -1,4 +1,5 @@
-"""Helpers on a model's parameters: flat vectors (for optimisers and checks) and the hidden-unit rule."""
+"""Helpers on a model's parameters: flat vectors (for optimisers and checks), the hidden-unit
+rule."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ import numpy as np
 from .. import _state
 from ..tensor import Tensor
 
-REGISTRY: dict[str, "Primitive"] = {}
+REGISTRY: dict[str, Primitive] = {}
 _creation_counter = itertools.count()  # orders recorded nodes: parents before children
 
 

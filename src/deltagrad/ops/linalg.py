@@ -1,4 +1,4 @@
-"""Matrix products: ``matmul`` and the fused layer primitive ``linear`` (eq. 1.2, rules 3.10–3.11)."""
+"""Matrix products: ``matmul`` and the fused layer primitive ``linear`` (eq. 1.2, 3.10–3.11)."""
 
 from __future__ import annotations
 
@@ -48,6 +48,8 @@ def _linear_vjp_b(g, ans, x, w, b=None):
     """∂E/∂w_j0 = Σ_n δ_j (the bias input is z_0 = 1)."""
     if g.ndim == 1:
         return g
+    if g.ndim == 2:
+        return g.sum(axis=0)
     return g.reshape((-1, w.shape[0])).sum(axis=0)
 
 

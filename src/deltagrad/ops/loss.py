@@ -14,8 +14,8 @@ from .base import Primitive
 
 
 def _sum_of_squares_forward(y, t):
-    d = y - t
-    return 0.5 * np.sum(d * d)
+    d = (y - t).ravel()
+    return 0.5 * np.dot(d, d)
 
 
 def _sigmoid_bce_forward(a, t, y):
@@ -24,10 +24,15 @@ def _sigmoid_bce_forward(a, t, y):
 
 
 def _softmax_ce_forward(a, t, y):
-    """E = −Σ_n Σ_k t_nk ln y_nk = Σ_n (Σ_k t_nk) ln Σ_j e^{a_nj} − Σ_nk t_nk a_nk (eq. 9.2)."""
-    m = np.max(a, axis=-1, keepdims=True)
-    lse = np.log(np.sum(np.exp(a - m), axis=-1, keepdims=True)) + m
-    return np.sum(t * (lse - a))
+    """E = −Σ_n Σ_k t_nk ln y_nk = Σ_nk t_nk (ln Σ_j e^{a_nj} − a_nk) (eq. 9.2).
+
+    The log-sum-exp comes from the softmax already computed: at the largest activation
+    m_n = max_k a_nk, y_nk = e^{m_n − lse_n} ≥ 1/K, so lse_n = m_n − ln max_k y_nk exactly
+    and stably (no exponential is taken again, nothing under- or overflows).
+    """
+    lse = np.maximum.reduce(a, axis=-1, keepdims=True) - np.log(
+        np.maximum.reduce(y, axis=-1, keepdims=True))
+    return np.add.reduce((t * (lse - a)).ravel())
 
 
 sum_of_squares_error = Primitive("sum_of_squares_error", _sum_of_squares_forward, (
