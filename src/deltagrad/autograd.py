@@ -150,14 +150,23 @@ def _receive_leaf(leaf: Tensor, g, capture, handed_out: set) -> None:
 
 
 def _store_grad(node: Tensor, g, handed_out: set) -> None:
-    """Accumulate into ``.grad`` (an ndarray); never let two tensors share one buffer."""
+    """Accumulate into ``.grad`` (an ndarray); never let two tensors share one buffer.
+
+    ``handed_out`` holds the memory owners (the root ``.base``) of the gradients already
+    given to tensors in this pass; a gradient sharing one of them, or a read-only
+    (broadcast) view, is copied.
+    """
     g = g.data if isinstance(g, Tensor) else g
     if node.grad is not None:
         node.grad = node.grad + g
         return
-    if g.base is not None or id(g) in handed_out:  # a view, or already another tensor's
-        g = g.copy()
-    handed_out.add(id(g))
+    owner = g
+    while owner.base is not None:
+        owner = owner.base
+    if id(owner) in handed_out or (owner is not g and not g.flags.writeable):
+        g = g.copy(order="K")
+        owner = g
+    handed_out.add(id(owner))
     node.grad = g
 
 

@@ -128,12 +128,13 @@ def cross_entropy(y, t, reduction: str = "sum") -> Tensor:
     t_data = t.data if isinstance(t, Tensor) else np.asarray(t)
     if t_data.dtype.kind not in "biuf":
         raise TypeError(f"cross_entropy: t must be numeric, got dtype {t_data.dtype}")
-    if y.ndim >= 1 and t_data.shape == y.shape[:-1]:  # class labels: checked by one_hot
+    labels = y.ndim >= 1 and t_data.shape == y.shape[:-1]
+    if labels:  # class labels, range-checked by one_hot
         t = Tensor._wrap(one_hot(t_data, y.shape[-1], dtype=y.dtype))
     else:
         y, t = _check_pair(y, t, "cross_entropy")
     if y._activation is not None and y._activation[0] == "softmax":
-        E = ops.softmax_cross_entropy(y._activation[1], t, y)
+        E = ops.softmax_cross_entropy(y._activation[1], t, y, normalised=labels)
     else:
         _warn_non_canonical(y, "softmax", "cross_entropy")
         p = ops.where(y.data < _PROBABILITY_FLOOR, _PROBABILITY_FLOOR, y)

@@ -133,7 +133,9 @@ class Module:
             if name in state:
                 value = state[name]
                 value = value.data if isinstance(value, Tensor) else np.asarray(value)
-                p.data = value.astype(p.dtype, copy=True)
+                new = np.empty_like(p.data)  # keeps the parameter's dtype and memory layout
+                new[...] = value
+                p.data = new
 
     # ---- printing -------------------------------------------------------------------
     def extra_repr(self) -> str:

@@ -23,7 +23,7 @@ def _sigmoid_bce_forward(a, t, y):
     return np.sum(np.maximum(a, 0) - a * t + np.log1p(np.exp(-np.abs(a))))
 
 
-def _softmax_ce_forward(a, t, y):
+def _softmax_ce_forward(a, t, y, normalised=False):
     """E = −Σ_n Σ_k t_nk ln y_nk = Σ_nk t_nk (ln Σ_j e^{a_nj} − a_nk) (eq. 9.2).
 
     The log-sum-exp comes from the softmax already computed: at the largest activation
@@ -32,7 +32,15 @@ def _softmax_ce_forward(a, t, y):
     """
     lse = np.maximum.reduce(a, axis=-1, keepdims=True) - np.log(
         np.maximum.reduce(y, axis=-1, keepdims=True))
-    return np.add.reduce((t * (lse - a)).ravel())
+    return np.vdot(t, lse - a)
+
+
+def _softmax_ce_vjp(g, ans, a, t, y, normalised=False):
+    """δ_k = y_k Σ_j t_j − t_k, which is y_k − t_k (eq. 3.9) when the targets of each pattern
+    sum to one (``normalised=True``, e.g. 1-of-K targets made from class labels)."""
+    if normalised:
+        return g * (y - t)
+    return g * (y * t.sum(axis=-1, keepdims=True) - t)
 
 
 sum_of_squares_error = Primitive("sum_of_squares_error", _sum_of_squares_forward, (
@@ -44,9 +52,5 @@ sigmoid_binary_cross_entropy = Primitive("sigmoid_binary_cross_entropy", _sigmoi
     lambda g, ans, a, t, y: -g * a,
     None,
 ))
-softmax_cross_entropy = Primitive("softmax_cross_entropy", _softmax_ce_forward, (
-    # δ_k = y_k Σ_j t_j − t_k with y = softmax(a): y_k − t_k for targets summing to 1 (eq. 3.9)
-    lambda g, ans, a, t, y: g * (y * t.sum(axis=-1, keepdims=True) - t),
-    None,
-    None,
-))
+softmax_cross_entropy = Primitive("softmax_cross_entropy", _softmax_ce_forward,
+                                  (_softmax_ce_vjp, None, None))

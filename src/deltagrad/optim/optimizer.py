@@ -61,7 +61,7 @@ def sgd_update(w: np.ndarray, g: np.ndarray, lr: float, momentum: float, nestero
         return
     v = state.get("velocity")
     if v is None:
-        v = state["velocity"] = g.copy()
+        v = state["velocity"] = g.copy(order="K")
     else:
         v *= momentum
         v += g
