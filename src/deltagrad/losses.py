@@ -26,6 +26,8 @@ class NonCanonicalPairWarning(UserWarning):
 def _as_tensor(value, name: str, like: Tensor | None = None) -> Tensor:
     if isinstance(value, Tensor):
         return value
+    if like is not None and type(value) is np.ndarray and value.dtype == like.dtype:
+        return Tensor._wrap(value)
     try:
         dtype = like.dtype if like is not None else None
         return Tensor(value, dtype=dtype)

@@ -89,6 +89,14 @@ class SGD(Optimizer):
             raise ValueError("SGD: nesterov=True needs a momentum > 0")
         self.nesterov = bool(nesterov)
 
+    def step(self) -> None:
+        if self.momentum:
+            return super().step()
+        lr = self.lr
+        for p in self.params:  # plain gradient descent: the hot loop of on-line learning
+            if p.grad is not None:
+                p.data -= lr * p.grad
+
     def _update(self, p, g, state) -> None:
         sgd_update(p.data, g, self.lr, self.momentum, self.nesterov, state)
 
