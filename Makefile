@@ -11,7 +11,7 @@ $(VENV)/bin/activate:
 
 # The stamps make both targets idempotent: re-installs happen only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml | $(VENV)/bin/activate
-	$(PIP) install --quiet -e ".[datasets]"
+	$(PIP) install --quiet -e ".[datasets,plot]"
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/activate

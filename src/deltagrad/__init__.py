@@ -4,7 +4,7 @@ The public names: ``tensor``, ``Tensor``, ``no_grad``, ``manual_seed``, ``grad``
 and the elementwise/reduction functions; the subpackages ``nn``, ``losses``, ``optim``, ``ops``.
 """
 
-from . import losses, nn, ops, optim
+from . import callbacks, losses, nn, ops, optim, regularizers
 from ._state import enable_grad, is_grad_enabled, manual_seed, no_grad
 from .autograd import grad
 from .gradcheck import GradcheckError, gradcheck
@@ -12,11 +12,13 @@ from .ops import (concatenate, exp, linear, log, log_softmax, logsumexp, matmul,
                   reshape, softmax, stack, sum, transpose, where)
 from .nn.activation import relu, sigmoid, step, tanh
 from .tensor import Tensor, tensor
+from .train import DivergenceError, History, evaluate, fit, predict
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "GradcheckError", "Tensor", "concatenate", "enable_grad", "exp", "grad", "gradcheck",
+    "DivergenceError", "GradcheckError", "History", "Tensor", "callbacks", "evaluate", "fit",
+    "predict", "regularizers", "concatenate", "enable_grad", "exp", "grad", "gradcheck",
     "is_grad_enabled", "linear", "log", "log_softmax", "logsumexp", "losses", "manual_seed",
     "matmul", "max", "mean", "nn", "no_grad", "ops", "optim", "relu", "reshape", "sigmoid",
     "softmax", "stack", "step", "sum", "tanh", "tensor", "transpose", "where",

@@ -23,8 +23,10 @@ def vector_to_parameters(vector, params) -> None:
         raise ValueError(f"vector_to_parameters: expected a vector of length {total}, "
                          f"got shape {vector.shape}")
     start = 0
-    for p in params:
-        p.data = vector[start:start + p.size].reshape(p.shape).astype(p.dtype)
+    for p in params:  # new arrays (graphs built on the old values stay valid), same layout
+        values = np.empty_like(p.data)
+        values[...] = vector[start:start + p.size].reshape(p.shape)
+        p.data = values
         start += p.size
 
 
@@ -65,3 +67,45 @@ def hidden_delta(delta_next, weight_next, z, activation: str = "tanh") -> np.nda
     # the activation's VJP reads h' from its output (ans = z); relu/step read the sign of a,
     # which equals the sign of z for them
     return np.asarray(ops.REGISTRY[activation].vjp(0)(propagated, z, z))
+
+
+def _grads(params) -> list:
+    return [p.grad for p in params if p.grad is not None]
+
+
+def grad_norm(params) -> float:
+    """The global Euclidean norm ‖g‖ of all the parameters' gradients."""
+    return float(np.sqrt(sum(float(np.vdot(g, g)) for g in _grads(params))))
+
+
+def clip_grad_norm_(params, max_norm: float) -> float:
+    """Gradient clipping by norm (eq. 9.21): if ‖g‖ > θ then g ← θ g / ‖g‖, in place.
+
+    The direction of the global gradient is unchanged. Returns ‖g‖ before clipping.
+
+    Example:
+        >>> import numpy as np, deltagrad as dg
+        >>> w = dg.nn.Parameter([3.0, 4.0]); w.grad = np.array([3.0, 4.0])
+        >>> dg.nn.utils.clip_grad_norm_([w], 1.0)
+        5.0
+        >>> w.grad
+        array([0.6, 0.8])
+    """
+    if not np.isfinite(max_norm) or max_norm <= 0:
+        raise ValueError(f"clip_grad_norm_: max_norm must be a positive number, got {max_norm!r}")
+    params = list(params)
+    norm = grad_norm(params)
+    if norm > max_norm:
+        scale = max_norm / norm
+        for g in _grads(params):
+            g *= scale
+    return norm
+
+
+def clip_grad_value_(params, clip_value: float) -> None:
+    """Clip every gradient component into [−c, c], in place."""
+    if not np.isfinite(clip_value) or clip_value <= 0:
+        raise ValueError(f"clip_grad_value_: clip_value must be a positive number, "
+                         f"got {clip_value!r}")
+    for g in _grads(list(params)):
+        np.clip(g, -clip_value, clip_value, out=g)

@@ -1,0 +1,91 @@
+"""fit() against a hand-written training loop on the same model and data, and a model-selection
+sweep on a 2-worker Dask LocalCluster against joblib's local process pool.
+
+Prints time per minibatch step and the ratio fit / hand-written (target ≤ 1.10 at batch 32),
+then the sweep times and their ratio. Run: ``.venv/bin/python bench/fit.py``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+import deltagrad as dg
+from deltagrad import nn, select
+from deltagrad.main import load_digits_split
+
+
+def hand_written(net, X, y, epochs, batch, seed):
+    """The same work as fit(): reshuffle each epoch, slice minibatches, record E."""
+    opt = dg.optim.SGD(net.parameters(), lr=0.01)
+    rng = np.random.default_rng(seed)
+    for _ in range(epochs):
+        order = rng.permutation(len(X))
+        Xe, ye = X[order], y[order]
+        total = 0.0
+        for s in range(0, len(X), batch):
+            opt.zero_grad()
+            E = dg.losses.cross_entropy(net(Xe[s:s + batch]), ye[s:s + batch])
+            total += E.item()
+            E.backward()
+            opt.step()
+
+
+def with_fit(net, X, y, epochs, batch, seed):
+    dg.fit(net, X, y, loss="cross_entropy", optimizer="sgd", lr=0.01, epochs=epochs,
+           batch_size=batch, seed=seed, progress=False)
+
+
+def best_of(fn, repeats=7):
+    times = []
+    for _ in range(repeats):
+        net = nn.MLP("64-128-10", hidden="tanh", output="softmax", rng=0)
+        start = time.perf_counter()
+        fn(net)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def bench_fit():
+    (X, y), _ = load_digits_split()
+    epochs, batch = 5, 32
+    steps = epochs * -(-len(X) // batch)
+    t_hand = best_of(lambda net: hand_written(net, X, y, epochs, batch, 0))
+    t_fit = best_of(lambda net: with_fit(net, X, y, epochs, batch, 0))
+    print(f"digits 64-128-10, batch {batch}: hand-written {t_hand / steps * 1e6:7.1f} µs/step, "
+          f"fit() {t_fit / steps * 1e6:7.1f} µs/step, ratio {t_fit / t_hand:.3f}")
+
+
+def build(params, seed):
+    return nn.MLP([10, params["hidden"], 1], hidden="tanh", rng=seed)
+
+
+def bench_sweep():
+    from distributed import Client, LocalCluster
+    from sklearn.datasets import load_diabetes
+
+    X, t = load_diabetes(return_X_y=True)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    T = ((t - t.mean()) / t.std())[:, None]
+    grid, seeds = {"hidden": [4, 8, 16, 32]}, [0, 1, 2]
+    fit_kwargs = dict(optimizer="lbfgs", epochs=200, validation_split=0.25)
+    start = time.perf_counter()
+    select.sweep(build, grid, X, T, seeds=seeds, fit_kwargs=fit_kwargs, n_jobs=2)
+    t_local = time.perf_counter() - start
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        start = time.perf_counter()
+        select.sweep(build, grid, X, T, seeds=seeds, fit_kwargs=fit_kwargs, backend="dask",
+                     scheduler=client)
+        t_dask = time.perf_counter() - start
+    print(f"sweep of 12 fits (4 sizes × 3 seeds): local joblib (2 processes) {t_local:.2f} s, "
+          f"Dask LocalCluster (2 workers) {t_dask:.2f} s, ratio dask/local {t_dask / t_local:.2f}")
+
+
+if __name__ == "__main__":
+    import logging
+
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+    bench_fit()
+    bench_sweep()

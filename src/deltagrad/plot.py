@@ -1,0 +1,87 @@
+"""Figures (matplotlib, Agg backend, PNG): learning curves, early stopping against weight
+decay, and validation error against the number of hidden units."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError as err:
+        raise ImportError("figures need matplotlib: pip install 'deltagrad[plot]'") from err
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _finish(fig, path):
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=110)
+    return fig
+
+
+def plot_history(history, path=None, title: str | None = None):
+    """Training and validation error per pattern against the epoch, log scale, with the best
+    epoch (the early-stopping point of §4.4.1) marked."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    epochs = np.arange(1, history.epochs + 1)
+    ax.plot(epochs, history.error, label="training error E/N")
+    if any(np.isfinite(history.val_error)):
+        ax.plot(epochs, history.val_error, label="validation error E/N")
+    best = history.restored_epoch or history.best_epoch
+    if best is not None and any(np.isfinite(history.val_error)):
+        ax.axvline(best, color="grey", linestyle="--", linewidth=1)
+        ax.plot([best], [history.val_error[best - 1]], "o", color="C1",
+                label=f"lowest validation error (epoch {best})")
+    if min(history.error) > 0:
+        ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("error per pattern")
+    ax.set_title(title or "Learning curves")
+    ax.legend()
+    return _finish(fig, path)
+
+
+def plot_early_stopping_vs_weight_decay(eigenvalues, early, decay, tau, eta, alpha, path=None):
+    """The factors w_j/w_j* of the early-stopped solution, 1 − (1 − ηλ_j)^τ (eq. 4.15), and of
+    the weight-decay solution, λ_j/(λ_j + α), against the Hessian eigenvalue λ_j (§4.4.3)."""
+    plt = _pyplot()
+    order = np.argsort(eigenvalues)
+    lam = np.asarray(eigenvalues)[order]
+    grid = np.geomspace(lam.min(), lam.max(), 200)
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    ax.plot(grid, 1 - (1 - eta * grid) ** tau, color="C0", linewidth=1,
+            label=f"1 − (1 − ηλ)^τ, η = {eta:g}, τ = {tau}")
+    ax.plot(grid, grid / (grid + alpha), color="C1", linewidth=1,
+            label=f"λ / (λ + α), α = {alpha:g}")
+    ax.plot(lam, np.asarray(early)[order], "o", color="C0", label="early stopping (trained)")
+    ax.plot(lam, np.asarray(decay)[order], "s", mfc="none", color="C1",
+            label="weight decay (trained)")
+    ax.set_xscale("log")
+    ax.set_xlabel("Hessian eigenvalue λ_j")
+    ax.set_ylabel("w_j / w_j*")
+    ax.set_title("Early stopping ≈ weight decay (§4.4.3)")
+    ax.legend(fontsize=8)
+    return _finish(fig, path)
+
+
+def plot_sweep(table, path=None, size_key: str = "hidden", score: str = "val_error"):
+    """Validation error against the number of hidden units: one dot per seed, a line through
+    the best of each size (the model-selection procedure of §4.1)."""
+    plt = _pyplot()
+    sizes = sorted({row["params"][size_key] for row in table})
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    xs = [row["params"][size_key] for row in table]
+    ax.plot(xs, [row[score] for row in table], "o", alpha=0.6, label="one initialisation")
+    best = [min(row[score] for row in table if row["params"][size_key] == m) for m in sizes]
+    ax.plot(sizes, best, "-", color="C1", label="best over seeds")
+    ax.set_xlabel(f"{size_key} (M)")
+    ax.set_ylabel("validation error per pattern")
+    ax.set_title("Model selection over M and random initialisations (§4.1)")
+    ax.legend()
+    return _finish(fig, path)

@@ -1,0 +1,401 @@
+"""fit(): train a network in one call — batch, on-line or minibatch gradient descent (§2.4) or a
+batch method (CG, quasi-Newton, SCG) — with validation, regularisation and early stopping (§4.4).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import losses as _losses
+from ._state import no_grad
+from .callbacks import Callback, ProgressBar
+from .nn.module import Module
+from .nn.utils import clip_grad_norm_, clip_grad_value_, grad_norm
+from .optim.minimize import METHODS, minimize
+from .optim.optimizer import SGD, Adam, Optimizer
+from .tensor import Tensor
+
+FIRST_ORDER = {"sgd": (SGD, 0.01), "adam": (Adam, 0.001)}
+OPTIMIZER_NAMES = sorted(set(FIRST_ORDER) | {"cg", "bfgs", "lbfgs", "newton-cg", "trust-ncg",
+                                              "scg"})
+
+
+class DivergenceError(FloatingPointError):
+    """Training produced a NaN or infinite error; the model keeps the last finite weights."""
+
+
+@dataclass
+class History:
+    """What :func:`fit` recorded, one entry per epoch (an iteration for batch methods).
+
+    ``error`` and ``val_error`` are the data error per pattern, E/N, on the training and the
+    validation set (the notes' E summed over patterns, divided by their number, so the two
+    curves are comparable); ``penalty`` is the regulariser's Ω(w); ``grad_norm`` the norm of
+    the last step's gradient of the training objective; ``lr`` the learning rate; ``time`` the
+    seconds since training began.
+    """
+
+    error: list = field(default_factory=list)
+    val_error: list = field(default_factory=list)
+    penalty: list = field(default_factory=list)
+    grad_norm: list = field(default_factory=list)
+    lr: list = field(default_factory=list)
+    time: list = field(default_factory=list)
+    stopped_epoch: int | None = None
+    restored_epoch: int | None = None
+
+    @property
+    def epochs(self) -> int:
+        return len(self.error)
+
+    @property
+    def best_epoch(self) -> int | None:
+        """The epoch (from 1) of lowest validation error (training error without validation)."""
+        curve = self.val_error if any(np.isfinite(self.val_error)) else self.error
+        if not curve:
+            return None
+        return int(np.nanargmin(np.asarray(curve, dtype=float))) + 1
+
+    def append(self, logs: dict) -> None:
+        for key in ("error", "val_error", "penalty", "grad_norm", "lr", "time"):
+            getattr(self, key).append(logs[key])
+
+    def as_dict(self) -> dict:
+        return {key: list(getattr(self, key)) for key in
+                ("error", "val_error", "penalty", "grad_norm", "lr", "time")}
+
+    def plot(self, path=None, title: str | None = None):
+        """Learning curves with the best (early-stopping) epoch marked; saved when ``path``."""
+        from .plot import plot_history
+
+        return plot_history(self, path=path, title=title)
+
+
+class Trainer:
+    """The state that callbacks see: the model, optimiser, history and the ``stop`` flag."""
+
+    def __init__(self, model, optimizer, history, epochs, has_validation):
+        self.model = model
+        self.optimizer = optimizer
+        self.history = history
+        self.epochs = epochs
+        self.has_validation = has_validation
+        self.stop = False
+
+
+# ---- checking the arguments ----------------------------------------------------------------
+def _model_dtype(model: Module) -> np.dtype:
+    params = model.parameters()
+    if not params:
+        raise ValueError(f"fit: the model {type(model).__name__} has no parameters")
+    return params[0].dtype
+
+
+def _as_inputs(X, name: str, dtype) -> np.ndarray:
+    data = X.data if isinstance(X, Tensor) else X
+    try:
+        array = np.asarray(data)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"fit: {name} must be a numeric array: {err}") from err
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"fit: {name} must be numeric, got dtype {array.dtype}")
+    if array.ndim == 0:
+        raise ValueError(f"fit: {name} must have one row per pattern, got a scalar")
+    array = array.astype(dtype, copy=False)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"fit: {name} contains NaN or infinite values")
+    return array
+
+
+def _as_targets(T, name: str, dtype, loss) -> np.ndarray:
+    data = T.data if isinstance(T, Tensor) else T
+    array = np.asarray(data)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"fit: {name} must be numeric, got dtype {array.dtype}")
+    if array.dtype.kind == "f" or loss is not _losses.cross_entropy:
+        array = array.astype(dtype, copy=False)
+    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+        raise ValueError(f"fit: {name} contains NaN or infinite values")
+    return array
+
+
+def _resolve_loss(loss):
+    if callable(loss):
+        return loss
+    if not isinstance(loss, str) or loss not in _losses.LOSSES:
+        raise ValueError(f"fit: unknown loss {loss!r}; expected one of {sorted(_losses.LOSSES)} "
+                         "or a callable loss(y, t)")
+    return _losses.LOSSES[loss]
+
+
+def _resolve_optimizer(optimizer, model: Module, lr):
+    """An Optimizer instance, or the name of a batch method (returned as a string)."""
+    if isinstance(optimizer, Optimizer):
+        if lr is not None:
+            raise ValueError("fit: lr is for optimizer names; set it on the optimizer instance")
+        return optimizer
+    if not isinstance(optimizer, str) or optimizer.lower() not in OPTIMIZER_NAMES:
+        raise ValueError(f"fit: unknown optimizer {optimizer!r}; expected an Optimizer or one "
+                         f"of {OPTIMIZER_NAMES}")
+    name = optimizer.lower()
+    if name in FIRST_ORDER:
+        cls, default_lr = FIRST_ORDER[name]
+        return cls(model.parameters(), lr=default_lr if lr is None else lr)
+    if lr is not None:
+        raise ValueError(f"fit: the batch method {optimizer!r} takes no learning rate")
+    return METHODS[name]
+
+
+def _split(X, T, validation_split, validation_data, seed, dtype, loss):
+    """Hold out a validation set: a seeded random fraction, or the given (X_val, T_val)."""
+    if validation_split is not None and validation_data is not None:
+        raise ValueError("fit: give validation_split or validation_data, not both")
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ValueError("fit: validation_data must be a pair (X_val, T_val)")
+        Xv = _as_inputs(validation_data[0], "validation_data X", dtype)
+        Tv = _as_targets(validation_data[1], "validation_data T", dtype, loss)
+        if len(Xv) != len(Tv):
+            raise ValueError(f"fit: validation_data has {len(Xv)} inputs but {len(Tv)} targets")
+        return X, T, Xv, Tv
+    if validation_split is None:
+        return X, T, None, None
+    if not isinstance(validation_split, float) or not 0 < validation_split < 1:
+        raise ValueError(f"fit: validation_split must be a fraction in (0, 1), "
+                         f"got {validation_split!r}")
+    n_val = int(round(validation_split * len(X)))
+    if n_val < 1 or n_val >= len(X):
+        raise ValueError(f"fit: validation_split={validation_split} leaves {n_val} of "
+                         f"{len(X)} patterns for validation; both sets need at least one")
+    order = np.random.default_rng(seed).permutation(len(X))
+    val, train = order[:n_val], order[n_val:]
+    return X[train], T[train], X[val], T[val]
+
+
+def _batch_size(batch_size, n: int) -> int:
+    if batch_size is None:
+        return n
+    if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) \
+            or not 1 <= batch_size <= n:
+        raise ValueError(f"fit: batch_size must be an integer in [1, {n}] (the number of "
+                         f"training patterns) or None for the full batch, got {batch_size!r}")
+    return int(batch_size)
+
+
+def _callbacks(callbacks, progress) -> list:
+    callbacks = list(callbacks or ())
+    for cb in callbacks:
+        if not isinstance(cb, Callback):
+            raise TypeError(f"fit: callbacks must be Callback instances, got {cb!r}")
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if progress:
+        callbacks.append(ProgressBar())
+    return callbacks
+
+
+# ---- evaluation ------------------------------------------------------------------------------
+def predict(model: Module, X, batch_size: int | None = None) -> np.ndarray:
+    """The model's outputs y for inputs X, without recording a graph. Shape ``(N, K)``."""
+    dtype = _model_dtype(model)
+    X = _as_inputs(X, "X", dtype)
+    step = len(X) if batch_size is None else _batch_size(batch_size, len(X))
+    with no_grad():
+        return np.concatenate([model(X[s:s + step]).data for s in range(0, len(X), step)])
+
+
+def evaluate(model: Module, X, T, loss="sum_of_squares") -> float:
+    """The data error E per pattern, E/N, of the model on (X, T)."""
+    loss_fn = _resolve_loss(loss)
+    dtype = _model_dtype(model)
+    X = _as_inputs(X, "X", dtype)
+    T = _as_targets(T, "T", dtype, loss_fn)
+    return _error_per_pattern(model, X, T, loss_fn)
+
+
+def _error_per_pattern(model, X, T, loss_fn) -> float:
+    if X is None:
+        return float("nan")
+    with no_grad():
+        return float(loss_fn(model(X), T).item()) / len(X)
+
+
+# ---- training --------------------------------------------------------------------------------
+def fit(model: Module, X, T, loss="sum_of_squares", optimizer="sgd", epochs: int = 100,
+        batch_size: int | None = None, *, lr: float | None = None, shuffle: bool = True,
+        seed: int | None = 0, validation_split: float | None = None, validation_data=None,
+        regularizer=None, callbacks=(), clip_grad_norm: float | None = None,
+        clip_grad_value: float | None = None, progress: bool | None = None) -> History:
+    """Train ``model`` on (X, T) and return the :class:`History`.
+
+    Args:
+        loss: ``"sum_of_squares"``, ``"binary_cross_entropy"``, ``"cross_entropy"`` or a
+            callable ``loss(y, t)`` summing over patterns.
+        optimizer: an Optimizer instance, or a name: ``"sgd"``, ``"adam"`` (with ``lr``) or the
+            batch methods ``"cg"``, ``"bfgs"``, ``"lbfgs"``, ``"newton-cg"``, ``"trust-ncg"``,
+            ``"scg"`` (then ``epochs`` counts iterations).
+        epochs: passes over the training set (iterations for batch methods).
+        batch_size: ``None`` = batch gradient descent (eq. 2.20), ``1`` = on-line (eq. 2.22),
+            ``k`` = minibatches of k patterns.
+        shuffle, seed: reshuffle the patterns every epoch, reproducibly.
+        validation_split: a fraction in (0, 1) held out at random (by ``seed``), or
+        validation_data: a pair (X_val, T_val).
+        regularizer: e.g. ``WeightDecay(λ)`` or ``ConsistentGaussianPrior([α1, α2])``. The
+            objective is Ẽ = E + Ω(w); a minibatch of B of N patterns carries (B/N) Ω.
+        callbacks: e.g. ``[EarlyStopping(patience=10)]``.
+        clip_grad_norm, clip_grad_value: clip each step's gradient (eq. 9.21).
+        progress: a tqdm bar; by default only when stderr is a terminal.
+
+    Raises:
+        DivergenceError: the error became NaN or infinite (naming the epoch and batch); the
+            model keeps the last finite weights.
+
+    Example:
+        >>> import numpy as np, deltagrad as dg
+        >>> X = np.linspace(-1, 1, 20)[:, None]; T = 2 * X + 1
+        >>> net = dg.nn.MLP("1-1", rng=0)
+        >>> h = dg.fit(net, X, T, optimizer="sgd", lr=0.02, epochs=200, progress=False)
+        >>> round(h.error[-1], 8) < 1e-8
+        True
+    """
+    if not isinstance(model, Module):
+        raise TypeError(f"fit: model must be a deltagrad Module, got {type(model).__name__}")
+    if not isinstance(epochs, (int, np.integer)) or isinstance(epochs, bool) or epochs < 1:
+        raise ValueError(f"fit: epochs must be a positive integer, got {epochs!r}")
+    loss_fn = _resolve_loss(loss)
+    dtype = _model_dtype(model)
+    X = _as_inputs(X, "X", dtype)
+    T = _as_targets(T, "T", dtype, loss_fn)
+    if len(X) != len(T):
+        raise ValueError(f"fit: X has {len(X)} patterns but T has {len(T)}")
+    X, T, Xv, Tv = _split(X, T, validation_split, validation_data, seed, dtype, loss_fn)
+    opt = _resolve_optimizer(optimizer, model, lr)
+    if isinstance(opt, str) and batch_size not in (None, len(X)):
+        raise ValueError(f"fit: the batch method {optimizer!r} uses the full batch; "
+                         f"batch_size must be None, got {batch_size!r}")
+    batch = _batch_size(batch_size, len(X))
+    for name, value in (("clip_grad_norm", clip_grad_norm), ("clip_grad_value", clip_grad_value)):
+        if value is not None and (not np.isfinite(value) or value <= 0):
+            raise ValueError(f"fit: {name} must be a positive number, got {value!r}")
+    history = History()
+    trainer = Trainer(model, opt, history, int(epochs), Xv is not None)
+    run = _Run(model, X, T, Xv, Tv, loss_fn, regularizer, trainer,
+               _callbacks(callbacks, progress), clip_grad_norm, clip_grad_value)
+    for cb in run.callbacks:
+        cb.on_train_begin(trainer)
+    try:
+        if isinstance(opt, str):
+            run.batch_method(opt, int(epochs))
+        else:
+            run.gradient_descent(opt, int(epochs), batch, shuffle, seed)
+    finally:
+        for cb in run.callbacks:
+            cb.on_train_end(trainer)
+    return history
+
+
+class _Run:
+    """One call of fit(): the loops, the epoch logs and the divergence guard."""
+
+    def __init__(self, model, X, T, Xv, Tv, loss_fn, regularizer, trainer, callbacks,
+                 clip_norm, clip_value):
+        self.model, self.X, self.T, self.Xv, self.Tv = model, X, T, Xv, Tv
+        self.loss_fn, self.regularizer, self.trainer = loss_fn, regularizer, trainer
+        self.callbacks, self.clip_norm, self.clip_value = callbacks, clip_norm, clip_value
+        self.params = model.parameters()
+        self.start = time.perf_counter()
+        self.batch_hooks = [cb for cb in callbacks
+                            if type(cb).on_batch_begin is not Callback.on_batch_begin
+                            or type(cb).on_batch_end is not Callback.on_batch_end]
+
+    # -- shared pieces
+    def _penalty(self) -> float:
+        return 0.0 if self.regularizer is None else self.regularizer.penalty(self.model)
+
+    def _end_epoch(self, epoch: int, error: float, gnorm: float, lr) -> bool:
+        logs = {"error": error, "val_error": _error_per_pattern(self.model, self.Xv, self.Tv,
+                                                                  self.loss_fn),
+                "penalty": self._penalty(), "grad_norm": gnorm, "lr": lr,
+                "time": time.perf_counter() - self.start}
+        self.trainer.history.append(logs)
+        for cb in self.callbacks:
+            cb.on_epoch_end(self.trainer, epoch, logs)
+        return self.trainer.stop
+
+    def _diverged(self, epoch: int, batch: int, error: float, snapshot: dict):
+        weights_finite = all(np.all(np.isfinite(p.data)) for p in self.params)
+        if not weights_finite:
+            self.model.load_state_dict(snapshot)
+        where = f"epoch {epoch}" + (f", batch {batch}" if batch is not None else "")
+        return DivergenceError(
+            f"fit: training diverged at {where}: the error is {error}. The model keeps the last "
+            "finite weights; lower the learning rate or pass clip_grad_norm")
+
+    # -- gradient descent: batch, on-line, minibatch
+    def gradient_descent(self, opt: Optimizer, epochs: int, batch: int, shuffle: bool, seed):
+        X, T, N = self.X, self.T, len(self.X)
+        rng = np.random.default_rng(seed)
+        model, loss_fn, reg = self.model, self.loss_fn, self.regularizer
+        for epoch in range(1, epochs + 1):
+            for cb in self.callbacks:
+                cb.on_epoch_begin(self.trainer, epoch)
+            snapshot = model.state_dict()
+            if shuffle and batch < N:
+                order = rng.permutation(N)
+                Xe, Te = X[order], T[order]
+            else:
+                Xe, Te = X, T
+            total, gnorm = 0.0, float("nan")
+            n_batches = (N + batch - 1) // batch
+            for b in range(n_batches):
+                for cb in self.batch_hooks:
+                    cb.on_batch_begin(self.trainer, epoch, b + 1)
+                xb, tb = Xe[b * batch:(b + 1) * batch], Te[b * batch:(b + 1) * batch]
+                opt.zero_grad()
+                E = loss_fn(model(xb), tb)
+                error = E.item()
+                if not np.isfinite(error):
+                    raise self._diverged(epoch, b + 1, error, snapshot)
+                if reg is not None:
+                    E = E + (len(xb) / N) * reg(model)
+                E.backward()
+                if b == n_batches - 1 or self.clip_norm is not None:
+                    gnorm = (clip_grad_norm_(self.params, self.clip_norm)
+                             if self.clip_norm is not None else grad_norm(self.params))
+                if self.clip_value is not None:
+                    clip_grad_value_(self.params, self.clip_value)
+                opt.step()
+                total += error
+                for cb in self.batch_hooks:
+                    cb.on_batch_end(self.trainer, epoch, b + 1, error)
+            if self._end_epoch(epoch, total / N, gnorm, getattr(opt, "lr", None)):
+                break
+
+    # -- batch methods on the flat weight vector
+    def batch_method(self, method: str, epochs: int):
+        model, X, T, N = self.model, self.X, self.T, len(self.X)
+        reg = self.regularizer
+
+        def objective(m):
+            E = self.loss_fn(m(X), T)
+            return E if reg is None else E + reg(m)
+
+        state = {"epoch": 0, "snapshot": model.state_dict()}
+
+        def callback(m, result):
+            state["epoch"] += 1
+            if not np.isfinite(result.fun):
+                raise self._diverged(state["epoch"], None, result.fun, state["snapshot"])
+            penalty = self._penalty()
+            state["snapshot"] = model.state_dict()
+            if self._end_epoch(state["epoch"], (result.fun - penalty) / N,
+                               float(np.linalg.norm(result.jac)), None):
+                raise StopIteration
+
+        result = minimize(model, objective, method=method, maxiter=epochs, callback=callback,
+                          options=None)
+        self.trainer.result = result
