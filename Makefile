@@ -26,6 +26,7 @@ test: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(PY) bench/mlp.py
+	$(PY) bench/fit.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache

@@ -20,7 +20,7 @@ def _run(block: str) -> str:
 
 
 def test_readme_has_examples():
-    assert len(_python_blocks()) >= 2
+    assert len(_python_blocks()) >= 3
 
 
 def test_practice_question_example_prints_the_notes_numbers():
@@ -33,6 +33,14 @@ def test_training_example_reaches_the_accuracy_it_claims():
     printed = _run(_python_blocks()[1])
     accuracy = float(printed.split()[-1])
     assert accuracy >= 0.95
+
+
+def test_fit_example_stops_early_and_generalises(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    printed = _run(_python_blocks()[2])
+    assert "stopped at epoch" in printed
+    assert float(printed.split()[-1]) >= 0.95
+    assert (tmp_path / "learning_curves.png").stat().st_size > 10_000
 
 
 def test_readme_names_the_two_setup_commands():
