@@ -43,6 +43,12 @@ def test_fit_example_stops_early_and_generalises(tmp_path, monkeypatch):
     assert (tmp_path / "learning_curves.png").stat().st_size > 10_000
 
 
+def test_logic_example_prints_what_it_says():
+    printed = _run(_python_blocks()[3]).splitlines()
+    assert printed[-3] == "[1, 0, 1, 0, 1, 0, 1, 1]"
+    assert printed[-2:] == ["True", "False"]
+
+
 def test_readme_names_the_two_setup_commands():
     text = README.read_text()
     assert "make run" in text and "make test" in text

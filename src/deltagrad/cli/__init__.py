@@ -1,0 +1,52 @@
+"""The ``deltagrad`` command: one module per subcommand, errors as one line on stderr (exit 2).
+
+Each subcommand module defines ``HELP``, ``EXAMPLE``, ``add_arguments(parser)`` and
+``run(args) -> int``; register it in ``SUBCOMMANDS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import traceback
+
+SUBCOMMANDS = ["logic"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="deltagrad", description="deltagrad: neural networks from first principles.",
+        epilog="Run 'deltagrad COMMAND --help' for a command's options and an example.")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMANDS:
+        module = importlib.import_module(f"{__name__}.{name}")
+        sub = commands.add_parser(name, help=module.HELP, description=module.HELP,
+                                  epilog=f"example: {module.EXAMPLE}",
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+        sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                         help="show the traceback of an error")
+        module.add_arguments(sub)
+        sub.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args) or 0
+    except Exception as err:  # one line for people, the traceback on request
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        else:
+            message = str(err).splitlines()
+            first = message[0] if message else type(err).__name__
+            rest = " ".join(line.strip() for line in message[1:2])
+            print(f"deltagrad {args.command}: error: {first}{' ' + rest if rest else ''}",
+                  file=sys.stderr)
+        return 2
