@@ -5,6 +5,8 @@ import io
 import pathlib
 import re
 
+import pytest
+
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
 
 
@@ -47,6 +49,12 @@ def test_logic_example_prints_what_it_says():
     printed = _run(_python_blocks()[3]).splitlines()
     assert printed[-3] == "[1, 0, 1, 0, 1, 0, 1, 1]"
     assert printed[-2:] == ["True", "False"]
+
+
+def test_explain_example_prints_the_engines_delta():
+    printed = _run(_python_blocks()[4]).splitlines()
+    assert float(printed[0]) == pytest.approx(-0.155807, abs=5e-7)
+    assert printed[1].startswith("Practice question 1")
 
 
 def test_readme_names_the_two_setup_commands():

@@ -4,7 +4,7 @@ The public names: ``tensor``, ``Tensor``, ``no_grad``, ``manual_seed``, ``grad``
 and the elementwise/reduction functions; the subpackages ``nn``, ``losses``, ``optim``, ``ops``.
 """
 
-from . import callbacks, logic, losses, nn, ops, optim, regularizers
+from . import callbacks, explain, logic, losses, nn, ops, optim, regularizers
 from ._state import enable_grad, is_grad_enabled, manual_seed, no_grad
 from .autograd import grad
 from .gradcheck import GradcheckError, gradcheck
@@ -17,7 +17,8 @@ from .train import DivergenceError, History, evaluate, fit, predict
 __version__ = "0.1.0"
 
 __all__ = [
-    "DivergenceError", "GradcheckError", "History", "Tensor", "callbacks", "evaluate", "fit",
+    "DivergenceError", "GradcheckError", "History", "Tensor", "callbacks", "evaluate",
+    "explain", "fit",
     "predict", "regularizers", "concatenate", "enable_grad", "exp", "grad", "gradcheck",
     "is_grad_enabled", "linear", "log", "logic", "log_softmax", "logsumexp", "losses",
     "manual_seed",

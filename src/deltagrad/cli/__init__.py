@@ -11,7 +11,7 @@ import importlib
 import sys
 import traceback
 
-SUBCOMMANDS = ["logic"]
+SUBCOMMANDS = ["explain", "logic"]
 
 
 def build_parser() -> argparse.ArgumentParser:

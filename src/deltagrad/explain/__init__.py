@@ -1,0 +1,11 @@
+"""Worked solutions (§2.1.3, §3.1–3.4, §5.3): every a, z, δ, gradient and update, shown the way
+the notes show them, as text, Markdown, LaTeX or JSON — with the engine's own numbers."""
+
+from .backprop import SUPPORTED, backprop, layers_of
+from .logic import logic
+from .questions import SPECS, hidden_unit, network, question
+from .solution import Line, Section, Solution
+from .spec import build, load_spec
+
+__all__ = ["SPECS", "SUPPORTED", "Line", "Section", "Solution", "backprop", "build",
+           "hidden_unit", "layers_of", "load_spec", "logic", "network", "question"]
