@@ -85,3 +85,68 @@ def plot_sweep(table, path=None, size_key: str = "hidden", score: str = "val_err
     ax.set_title("Model selection over M and random initialisations (§4.1)")
     ax.legend()
     return _finish(fig, path)
+
+
+def plot_spectrum(eigenvalues, path=None, title: str | None = None):
+    """The Hessian's eigenvalues λ_i, sorted, on a symmetric log scale (negative ones show a
+    saddle; eq. 2.19 needs all λ_i > 0)."""
+    plt = _pyplot()
+    values = np.sort(np.asarray(eigenvalues, dtype=float))
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    colours = np.where(values > 0, "C0", "C3")
+    ax.scatter(np.arange(1, values.size + 1), values, s=10, c=colours)
+    ax.set_yscale("symlog", linthresh=max(1e-6, float(np.min(np.abs(values[values != 0])))
+                  if np.any(values != 0) else 1e-6))
+    ax.set_xlabel("index i (sorted)")
+    ax.set_ylabel("eigenvalue λ_i of H")
+    positive = values[values > 0]
+    kappa = positive[-1] / positive[0] if positive.size and values[0] > 0 else float("inf")
+    verdict = "" if values[0] > 0 else ", not positive definite"
+    ax.set_title(title or f"Hessian eigen-spectrum (κ = {kappa:.3g}{verdict})")
+    return _finish(fig, path)
+
+
+def plot_ravine(result, path=None):
+    """Contours of ½wᵀAw with the gradient-descent, Newton and conjugate-gradient paths."""
+    plt = _pyplot()
+    paths = {"gradient descent": result.gradient_descent, "Newton": result.newton,
+             "conjugate gradients": result.conjugate_gradients}
+    points = np.vstack(list(paths.values()))
+    span = np.abs(points).max() * 1.1
+    grid = np.linspace(-span, span, 300)
+    W1, W2 = np.meshgrid(grid, grid)
+    E = result.error(np.stack([W1, W2], axis=-1))
+    fig, ax = plt.subplots(figsize=(6.4, 5.0))
+    ax.contour(W1, W2, E, levels=np.geomspace(E.max() * 1e-4, E.max(), 14), colors="0.75",
+               linewidths=0.7)
+    styles = {"gradient descent": ("C0", ".-", 0.8), "Newton": ("C1", "o-", 2),
+              "conjugate gradients": ("C2", "s-", 2)}
+    for name, path_points in paths.items():
+        colour, marker, width = styles[name]
+        ax.plot(path_points[:, 0], path_points[:, 1], marker, color=colour, linewidth=width,
+                markersize=3 if name == "gradient descent" else 6,
+                label=f"{name}: {len(path_points) - 1} steps")
+    ax.plot([0], [0], "k*", markersize=12, label="minimum w*")
+    ax.set_aspect("equal")
+    ax.set_xlabel("w₁")
+    ax.set_ylabel("w₂")
+    ax.set_title(f"The ravine (§2.3.4), κ = {result.kappa:g}")
+    ax.legend(loc="upper right", fontsize=8)
+    return _finish(fig, path)
+
+
+def plot_universal_approximation(results: dict, path=None):
+    """Sup-error against M for the constructed (bump) and trained networks, one panel per
+    function: ``results[name] = {"M": [...], "constructed": [...], "trained": [...]}``."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(results), figsize=(4.2 * len(results), 3.8), squeeze=False)
+    for ax, (name, curves) in zip(axes[0], results.items()):
+        ax.loglog(curves["M"], curves["constructed"], "o-", label="bumps, no training")
+        if "trained" in curves:
+            ax.loglog(curves["M"], curves["trained"], "s--", label="trained (L-BFGS)")
+        ax.set_title(name)
+        ax.set_xlabel("hidden units M")
+        ax.set_ylabel("sup |y − f|")
+        ax.legend(fontsize=8)
+    fig.suptitle("Universal approximation (§1.2.1)")
+    return _finish(fig, path)
