@@ -101,11 +101,18 @@ CASES = {
                      [_normal((2, 3)), _normal((2, 3))]) for ax in (0, 1)],
     "stack": [(lambda a, b, ax=ax: dg.stack([a, b], axis=ax), [_normal((2, 3)), _normal((2, 3))])
               for ax in (0, 1, 2)],
-    "sum_of_squares_error": [(ops.sum_of_squares_error, [_normal((4, 2)), _normal((4, 2))])],
+    "sum_of_squares_error": [(ops.sum_of_squares_error, [_normal((4, 2)), _normal((4, 2))]),
+                             (ops.sum_of_squares_error,
+                              [_normal((4, 2)), _normal((4, 2)), _positive((4, 1))])],
     "sigmoid_binary_cross_entropy": [(lambda a, t: ops.sigmoid_binary_cross_entropy(
-        a, t, ops.sigmoid(a)), [_normal((4, 2)), _positive((4, 2))])],
+        a, t, ops.sigmoid(a)), [_normal((4, 2)), _positive((4, 2))]),
+        (lambda a, t: ops.sigmoid_binary_cross_entropy(a, t, ops.sigmoid(a), np.array(
+            [[0.5], [2.0], [1.0], [0.0]])), [_normal((4, 2)), _positive((4, 2))])],
     "softmax_cross_entropy": [(lambda a: ops.softmax_cross_entropy(
-        a, _targets((4, 3))(np.random.default_rng(0)), ops.softmax(a)), [_normal((4, 3))])],
+        a, _targets((4, 3))(np.random.default_rng(0)), ops.softmax(a)), [_normal((4, 3))]),
+        (lambda a: ops.softmax_cross_entropy(
+            a, _targets((4, 3))(np.random.default_rng(0)), ops.softmax(a),
+            np.array([[0.5], [2.0], [1.0], [3.0]])), [_normal((4, 3))])],
 }
 
 ALL_CASES = [(name, k, case) for name, cases in CASES.items() for k, case in enumerate(cases)]

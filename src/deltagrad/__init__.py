@@ -13,12 +13,13 @@ from .ops import (concatenate, exp, linear, log, log_softmax, logsumexp, matmul,
 from .nn.activation import relu, sigmoid, step, tanh
 from .tensor import Tensor, tensor
 from .train import DivergenceError, History, evaluate, fit, predict
+from .io import load, save
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DivergenceError", "GradcheckError", "History", "Tensor", "callbacks", "evaluate",
-    "explain", "fit",
+    "explain", "fit", "load", "save",
     "predict", "regularizers", "concatenate", "enable_grad", "exp", "grad", "gradcheck",
     "is_grad_enabled", "linear", "log", "logic", "log_softmax", "logsumexp", "losses",
     "manual_seed",

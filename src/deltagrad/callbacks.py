@@ -138,3 +138,29 @@ class ProgressBar(Callback):
 
     def on_train_end(self, trainer) -> None:
         self.bar.close()
+
+
+class ModelCheckpoint(Callback):
+    """Save the model (``deltagrad.save``, atomic) whenever the monitored error improves, or
+    after every epoch with ``save_best_only=False``."""
+
+    def __init__(self, path, monitor: str = "val_error", save_best_only: bool = True):
+        if monitor not in ("val_error", "error"):
+            raise ValueError(f"ModelCheckpoint: monitor must be 'val_error' or 'error', "
+                             f"got {monitor!r}")
+        self.path, self.monitor, self.save_best_only = path, monitor, bool(save_best_only)
+
+    def on_train_begin(self, trainer) -> None:
+        if self.monitor == "val_error" and not trainer.has_validation:
+            raise ValueError("ModelCheckpoint(monitor='val_error') needs validation data")
+        self.best = np.inf
+        self.saved_epoch = None
+
+    def on_epoch_end(self, trainer, epoch: int, logs: dict) -> None:
+        from .io import save
+
+        value = logs[self.monitor]
+        if not self.save_best_only or value < self.best:
+            self.best = min(self.best, value)
+            save(trainer.model, self.path, extra={"epoch": epoch, self.monitor: value})
+            self.saved_epoch = epoch

@@ -54,6 +54,21 @@ def _reduce(E: Tensor, y: Tensor, reduction: str, loss: str) -> Tensor:
     raise ValueError(f"{loss}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
+def _pattern_weights(sample_weight, y: Tensor, loss: str):
+    """Per-pattern weights s_n as a (N, 1) array (E = Σ_n s_n E_n), or None."""
+    if sample_weight is None:
+        return None
+    s = np.asarray(sample_weight.data if isinstance(sample_weight, Tensor) else sample_weight,
+                   dtype=y.dtype)
+    if y.ndim != 2 or s.shape != (y.shape[0],):
+        raise ValueError(f"{loss}: sample_weight must have one value per pattern, shape "
+                         f"({y.shape[0] if y.ndim == 2 else 'N'},), for y of shape (N, K); "
+                         f"got {s.shape} for y of shape {y.shape}")
+    if not np.all(np.isfinite(s)) or np.any(s < 0):
+        raise ValueError(f"{loss}: sample_weight must be finite and ≥ 0")
+    return s[:, None]
+
+
 def _warn_non_canonical(y: Tensor, canonical: str, loss: str) -> None:
     if y._activation is not None and y._activation[0] != canonical:
         warnings.warn(f"{loss} after a {y._activation[0]} output is not a canonical pair: "
@@ -61,8 +76,8 @@ def _warn_non_canonical(y: Tensor, canonical: str, loss: str) -> None:
                       NonCanonicalPairWarning, stacklevel=3)
 
 
-def sum_of_squares(y, t, reduction: str = "sum") -> Tensor:
-    """E = ½ Σ_n ‖y_n − t_n‖² (eq. 2.3, 2.5).
+def sum_of_squares(y, t, reduction: str = "sum", sample_weight=None) -> Tensor:
+    """E = ½ Σ_n ‖y_n − t_n‖² (eq. 2.3, 2.5); with ``sample_weight`` ½ Σ_n s_n ‖y_n − t_n‖².
 
     Shapes: ``y`` and ``t`` ``(N, K)`` (or any equal shapes). ``reduction="mean"`` divides by N.
 
@@ -73,10 +88,12 @@ def sum_of_squares(y, t, reduction: str = "sum") -> Tensor:
     """
     y, t = _check_pair(y, t, "sum_of_squares")
     _warn_non_canonical(y, "identity", "sum_of_squares")
-    return _reduce(ops.sum_of_squares_error(y, t), y, reduction, "sum_of_squares")
+    s = _pattern_weights(sample_weight, y, "sum_of_squares")
+    args = (y, t) if s is None else (y, t, s)
+    return _reduce(ops.sum_of_squares_error(*args), y, reduction, "sum_of_squares")
 
 
-def binary_cross_entropy(y, t, reduction: str = "sum") -> Tensor:
+def binary_cross_entropy(y, t, reduction: str = "sum", sample_weight=None) -> Tensor:
     """E = −Σ_n Σ_k {t_nk ln y_nk + (1 − t_nk) ln(1 − y_nk)} for K independent sigmoid outputs
     (eq. 2.9–2.10).
 
@@ -88,13 +105,16 @@ def binary_cross_entropy(y, t, reduction: str = "sum") -> Tensor:
     y, t = _check_pair(y, t, "binary_cross_entropy")
     if np.any((t.data < 0) | (t.data > 1)):
         raise ValueError("binary_cross_entropy: targets t must lie in [0, 1]")
+    s = _pattern_weights(sample_weight, y, "binary_cross_entropy")
     if y._activation is not None and y._activation[0] == "sigmoid":
-        E = ops.sigmoid_binary_cross_entropy(y._activation[1], t, y)
+        args = (y._activation[1], t, y) if s is None else (y._activation[1], t, y, s)
+        E = ops.sigmoid_binary_cross_entropy(*args)
     else:
         _warn_non_canonical(y, "sigmoid", "binary_cross_entropy")
         p = ops.where(y.data < _PROBABILITY_FLOOR, _PROBABILITY_FLOOR,
                       ops.where(y.data > 1 - _PROBABILITY_FLOOR, 1 - _PROBABILITY_FLOOR, y))
-        E = -(t * ops.log(p) + (1 - t) * ops.log(1 - p)).sum()
+        terms = -(t * ops.log(p) + (1 - t) * ops.log(1 - p))
+        E = (terms if s is None else terms * s).sum()
     return _reduce(E, y, reduction, "binary_cross_entropy")
 
 
@@ -118,7 +138,7 @@ def one_hot(labels, num_classes: int, dtype=np.float64) -> np.ndarray:
     return out.reshape(labels.shape + (num_classes,))
 
 
-def cross_entropy(y, t, reduction: str = "sum") -> Tensor:
+def cross_entropy(y, t, reduction: str = "sum", sample_weight=None) -> Tensor:
     """E = −Σ_n Σ_k t_nk ln y_nk for softmax outputs (eq. 9.2).
 
     Args:
@@ -135,12 +155,15 @@ def cross_entropy(y, t, reduction: str = "sum") -> Tensor:
         t = Tensor._wrap(one_hot(t_data, y.shape[-1], dtype=y.dtype))
     else:
         y, t = _check_pair(y, t, "cross_entropy")
+    s = _pattern_weights(sample_weight, y, "cross_entropy")
     if y._activation is not None and y._activation[0] == "softmax":
-        E = ops.softmax_cross_entropy(y._activation[1], t, y, normalised=labels)
+        args = (y._activation[1], t, y) if s is None else (y._activation[1], t, y, s)
+        E = ops.softmax_cross_entropy(*args, normalised=labels)
     else:
         _warn_non_canonical(y, "softmax", "cross_entropy")
         p = ops.where(y.data < _PROBABILITY_FLOOR, _PROBABILITY_FLOOR, y)
-        E = -(t * ops.log(p)).sum()
+        terms = -(t * ops.log(p))
+        E = (terms if s is None else terms * s).sum()
     return _reduce(E, y, reduction, "cross_entropy")
 
 

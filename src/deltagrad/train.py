@@ -164,16 +164,33 @@ def _split(X, T, validation_split, validation_data, seed, dtype, loss):
         return X, T, Xv, Tv
     if validation_split is None:
         return X, T, None, None
+    train, val = _validation_rows(len(X), validation_split, seed)
+    return X[train], T[train], X[val], T[val]
+
+
+def _validation_rows(n: int, validation_split, seed) -> tuple:
+    """``(training rows, validation rows)``: a seeded random fraction held out."""
     if not isinstance(validation_split, float) or not 0 < validation_split < 1:
         raise ValueError(f"fit: validation_split must be a fraction in (0, 1), "
                          f"got {validation_split!r}")
-    n_val = int(round(validation_split * len(X)))
-    if n_val < 1 or n_val >= len(X):
+    n_val = int(round(validation_split * n))
+    if n_val < 1 or n_val >= n:
         raise ValueError(f"fit: validation_split={validation_split} leaves {n_val} of "
-                         f"{len(X)} patterns for validation; both sets need at least one")
-    order = np.random.default_rng(seed).permutation(len(X))
-    val, train = order[:n_val], order[n_val:]
-    return X[train], T[train], X[val], T[val]
+                         f"{n} patterns for validation; both sets need at least one")
+    order = np.random.default_rng(seed).permutation(n)
+    return order[n_val:], order[:n_val]
+
+
+def _check_weights(sample_weight, n: int, dtype):
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight, dtype=dtype)
+    if w.shape != (n,):
+        raise ValueError(f"fit: sample_weight must have one value per pattern, shape ({n},), "
+                         f"got {w.shape}")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError("fit: sample_weight must be finite and ≥ 0")
+    return w
 
 
 def _batch_size(batch_size, n: int) -> int:
@@ -229,7 +246,8 @@ def fit(model: Module, X, T, loss="sum_of_squares", optimizer="sgd", epochs: int
         batch_size: int | None = None, *, lr: float | None = None, shuffle: bool = True,
         seed: int | None = 0, validation_split: float | None = None, validation_data=None,
         regularizer=None, callbacks=(), clip_grad_norm: float | None = None,
-        clip_grad_value: float | None = None, progress: bool | None = None) -> History:
+        clip_grad_value: float | None = None, progress: bool | None = None,
+        sample_weight=None, tol: float | None = None) -> History:
     """Train ``model`` on (X, T) and return the :class:`History`.
 
     Args:
@@ -249,6 +267,9 @@ def fit(model: Module, X, T, loss="sum_of_squares", optimizer="sgd", epochs: int
         callbacks: e.g. ``[EarlyStopping(patience=10)]``.
         clip_grad_norm, clip_grad_value: clip each step's gradient (eq. 9.21).
         progress: a tqdm bar; by default only when stderr is a terminal.
+        sample_weight: s_n ≥ 0 per pattern: the data error is Σ_n s_n E_n (the loss must
+            accept ``sample_weight``); validation errors are unweighted.
+        tol: for the batch methods, the gradient tolerance at which they stop (scipy's tol).
 
     Raises:
         DivergenceError: the error became NaN or infinite (naming the epoch and batch); the
@@ -272,6 +293,9 @@ def fit(model: Module, X, T, loss="sum_of_squares", optimizer="sgd", epochs: int
     T = _as_targets(T, "T", dtype, loss_fn)
     if len(X) != len(T):
         raise ValueError(f"fit: X has {len(X)} patterns but T has {len(T)}")
+    weights = _check_weights(sample_weight, len(X), dtype)
+    if weights is not None and validation_split is not None and validation_data is None:
+        weights = weights[_validation_rows(len(X), validation_split, seed)[0]]
     X, T, Xv, Tv = _split(X, T, validation_split, validation_data, seed, dtype, loss_fn)
     opt = _resolve_optimizer(optimizer, model, lr)
     if isinstance(opt, str) and batch_size not in (None, len(X)):
@@ -284,12 +308,12 @@ def fit(model: Module, X, T, loss="sum_of_squares", optimizer="sgd", epochs: int
     history = History()
     trainer = Trainer(model, opt, history, int(epochs), Xv is not None)
     run = _Run(model, X, T, Xv, Tv, loss_fn, regularizer, trainer,
-               _callbacks(callbacks, progress), clip_grad_norm, clip_grad_value)
+               _callbacks(callbacks, progress), clip_grad_norm, clip_grad_value, weights)
     for cb in run.callbacks:
         cb.on_train_begin(trainer)
     try:
         if isinstance(opt, str):
-            run.batch_method(opt, int(epochs))
+            run.batch_method(opt, int(epochs), tol)
         else:
             run.gradient_descent(opt, int(epochs), batch, shuffle, seed)
     finally:
@@ -302,8 +326,9 @@ class _Run:
     """One call of fit(): the loops, the epoch logs and the divergence guard."""
 
     def __init__(self, model, X, T, Xv, Tv, loss_fn, regularizer, trainer, callbacks,
-                 clip_norm, clip_value):
+                 clip_norm, clip_value, weights=None):
         self.model, self.X, self.T, self.Xv, self.Tv = model, X, T, Xv, Tv
+        self.weights = weights
         self.loss_fn, self.regularizer, self.trainer = loss_fn, regularizer, trainer
         self.callbacks, self.clip_norm, self.clip_value = callbacks, clip_norm, clip_value
         self.params = model.parameters()
@@ -313,6 +338,11 @@ class _Run:
                             or type(cb).on_batch_end is not Callback.on_batch_end]
 
     # -- shared pieces
+    def _error(self, y, t, weights):
+        if weights is None:
+            return self.loss_fn(y, t)
+        return self.loss_fn(y, t, sample_weight=weights)
+
     def _penalty(self) -> float:
         return 0.0 if self.regularizer is None else self.regularizer.penalty(self.model)
 
@@ -337,9 +367,9 @@ class _Run:
 
     # -- gradient descent: batch, on-line, minibatch
     def gradient_descent(self, opt: Optimizer, epochs: int, batch: int, shuffle: bool, seed):
-        X, T, N = self.X, self.T, len(self.X)
+        X, T, N, S = self.X, self.T, len(self.X), self.weights
         rng = np.random.default_rng(seed)
-        model, loss_fn, reg = self.model, self.loss_fn, self.regularizer
+        model, reg = self.model, self.regularizer
         for epoch in range(1, epochs + 1):
             for cb in self.callbacks:
                 cb.on_epoch_begin(self.trainer, epoch)
@@ -347,16 +377,18 @@ class _Run:
             if shuffle and batch < N:
                 order = rng.permutation(N)
                 Xe, Te = X[order], T[order]
+                Se = None if S is None else S[order]
             else:
-                Xe, Te = X, T
+                Xe, Te, Se = X, T, S
             total, gnorm = 0.0, float("nan")
             n_batches = (N + batch - 1) // batch
             for b in range(n_batches):
                 for cb in self.batch_hooks:
                     cb.on_batch_begin(self.trainer, epoch, b + 1)
-                xb, tb = Xe[b * batch:(b + 1) * batch], Te[b * batch:(b + 1) * batch]
+                rows = slice(b * batch, (b + 1) * batch)
+                xb, tb = Xe[rows], Te[rows]
                 opt.zero_grad()
-                E = loss_fn(model(xb), tb)
+                E = self._error(model(xb), tb, None if Se is None else Se[rows])
                 error = E.item()
                 if not np.isfinite(error):
                     raise self._diverged(epoch, b + 1, error, snapshot)
@@ -376,12 +408,12 @@ class _Run:
                 break
 
     # -- batch methods on the flat weight vector
-    def batch_method(self, method: str, epochs: int):
+    def batch_method(self, method: str, epochs: int, tol: float | None = None):
         model, X, T, N = self.model, self.X, self.T, len(self.X)
         reg = self.regularizer
 
         def objective(m):
-            E = self.loss_fn(m(X), T)
+            E = self._error(m(X), T, self.weights)
             return E if reg is None else E + reg(m)
 
         state = {"epoch": 0, "snapshot": model.state_dict()}
@@ -396,6 +428,6 @@ class _Run:
                                float(np.linalg.norm(result.jac)), None):
                 raise StopIteration
 
-        result = minimize(model, objective, method=method, maxiter=epochs, callback=callback,
-                          options=None)
+        result = minimize(model, objective, method=method, maxiter=epochs, tol=tol,
+                          callback=callback)
         self.trainer.result = result

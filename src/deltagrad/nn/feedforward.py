@@ -154,7 +154,7 @@ class FeedForward(Module):
                 if (s, u) in given:
                     w[i] = given[(s, u)]
             setattr(self, f"w_{u}", Parameter(w.astype(dtype)))
-            setattr(self, f"b_{u}", Parameter(np.zeros((), dtype=dtype)) if bias else None)
+            setattr(self, f"b_{u}", Parameter(np.zeros(1, dtype=dtype)) if bias else None)
 
     def weight(self, source, target) -> float:
         """w_kj of the edge source → target."""

@@ -1,0 +1,188 @@
+"""Save and load: round trips, atomic writes, malformed files, PyTorch interoperability."""
+
+import json
+import os
+import struct
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import deltagrad as dg
+from deltagrad import io, nn
+from deltagrad.callbacks import ModelCheckpoint
+
+torch = pytest.importorskip("torch")
+
+
+def _models():
+    return {
+        "Linear": nn.Linear(3, 2, rng=0),
+        "Linear-nobias": nn.Linear(3, 2, bias=False, rng=0),
+        "MLP": nn.MLP("3-4-2", hidden="tanh", output="softmax", rng=0),
+        "MLP-float32": nn.MLP("3-5-5-1", hidden=["relu", "sigmoid"], rng=0, dtype="float32"),
+        "Sequential": nn.Sequential(nn.Linear(3, 4, rng=0), nn.ReLU(), nn.Linear(4, 2, rng=1),
+                                    nn.Softmax()),
+        "FeedForward": nn.FeedForward({"h": "tanh", "y": "identity", "z": "sigmoid"},
+                                      [("x1", "h"), ("x2", "h"), ("x3", "y"), ("h", "y"),
+                                       ("h", "z")], rng=0),
+        "LogicNetwork": dg.logic.compile("(x1 and x2) or not x3"),
+        "Identity": nn.Identity(), "Tanh": nn.Tanh(), "Sigmoid": nn.Sigmoid(),
+        "ReLU": nn.ReLU(), "Step": nn.Step(), "Softmax": nn.Softmax(axis=0),
+    }
+
+
+@pytest.mark.parametrize("name", list(_models()))
+def test_round_trip_gives_the_same_class_weights_and_outputs(name, tmp_path):
+    model = _models()[name]
+    path = tmp_path / "model.safetensors"
+    dg.save(model, path)
+    again = dg.load(path)
+    assert type(again) is type(model)
+    X = np.random.default_rng(0).integers(0, 2, size=(5, 3)).astype(float)
+    np.testing.assert_array_equal(again(X).data, model(X).data)  # to the bit
+    for (n1, p1), (n2, p2) in zip(model.named_parameters(), again.named_parameters()):
+        assert n1 == n2 and p1.dtype == p2.dtype
+        np.testing.assert_array_equal(p1.data, p2.data)
+
+
+def test_an_interrupted_save_leaves_the_previous_file_loadable(tmp_path, monkeypatch):
+    path = tmp_path / "model.safetensors"
+    old = nn.MLP("2-3-1", rng=0)
+    dg.save(old, path)
+
+    def crash(*args):
+        raise KeyboardInterrupt("power cut")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(KeyboardInterrupt):
+        dg.save(nn.MLP("2-3-1", rng=1), path)
+    monkeypatch.undo()
+    X = np.ones((1, 2))
+    np.testing.assert_array_equal(dg.load(path)(X).data, old(X).data)
+    assert [p.name for p in tmp_path.iterdir()] == ["model.safetensors"]  # no temporary left
+
+
+def _valid_bytes(tmp_path) -> bytes:
+    path = tmp_path / "good.safetensors"
+    dg.save(nn.MLP("2-3-1", rng=0), path)
+    return path.read_bytes()
+
+
+@settings(max_examples=500, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_corrupted_files_raise_value_error(tmp_path_factory, data):
+    folder = tmp_path_factory.mktemp("fuzz")
+    good = _valid_bytes(folder)
+    kind = data.draw(st.sampled_from(["truncate", "flip", "random", "header"]))
+    if kind == "truncate":
+        blob = good[:data.draw(st.integers(0, len(good) - 1))]
+    elif kind == "flip":
+        blob = bytearray(good)
+        for _ in range(data.draw(st.integers(1, 8))):
+            i = data.draw(st.integers(0, len(blob) - 1))
+            blob[i] ^= 1 << data.draw(st.integers(0, 7))
+        blob = bytes(blob)
+    elif kind == "random":
+        blob = data.draw(st.binary(min_size=0, max_size=400))
+    else:  # a well-formed container around a hostile header
+        header = data.draw(st.binary(min_size=0, max_size=200))
+        blob = struct.pack("<Q", len(header)) + header
+    path = folder / "bad.safetensors"
+    path.write_bytes(blob)
+    if blob == good:
+        return
+    try:
+        dg.load(path)
+    except ValueError as err:
+        assert str(err)
+    else:  # a flip that left a valid file (e.g. in a weight's mantissa) may load
+        assert kind == "flip"
+
+
+def _file_with_architecture(tmp_path, architecture: dict, tensors=None):
+    from safetensors.numpy import save_file
+
+    path = tmp_path / "crafted.safetensors"
+    tensors = tensors or {"linear1.weight": np.zeros((3, 2)), "linear1.bias": np.zeros(3),
+                          "linear2.weight": np.zeros((1, 3)), "linear2.bias": np.zeros(1)}
+    save_file(tensors, str(path), metadata={"format": io.FORMAT,
+                                            "architecture": json.dumps(architecture)})
+    return path
+
+
+def test_an_unknown_type_is_refused_without_importing_anything(tmp_path, monkeypatch):
+    imported = []
+    real_import = __builtins__["__import__"] if isinstance(__builtins__, dict) else \
+        __builtins__.__import__
+
+    def spy(name, *args, **kwargs):
+        imported.append(name)
+        return real_import(name, *args, **kwargs)
+
+    path = _file_with_architecture(tmp_path, {"type": "os.system", "command": "echo owned"})
+    monkeypatch.setattr("builtins.__import__", spy)
+    with pytest.raises(ValueError, match=r"unknown module type 'os.system'"):
+        dg.load(path)
+    monkeypatch.undo()
+    assert "os.system" not in imported and not any("system" in name for name in imported)
+
+
+def test_an_architecture_larger_than_the_file_is_refused(tmp_path):
+    path = _file_with_architecture(tmp_path, {"type": "MLP", "sizes": [100000, 100000, 1],
+                                              "activations": ["tanh", "identity"],
+                                              "dtype": "float64"})
+    with pytest.raises(ValueError, match="needs more weights than the file holds"):
+        dg.load(path)
+
+
+def test_shape_and_dtype_mismatches_are_refused(tmp_path):
+    arch = {"type": "MLP", "sizes": [2, 3, 1], "activations": ["tanh", "identity"],
+            "dtype": "float32"}
+    with pytest.raises(ValueError, match=r"linear1.weight has shape \(3, 2\) and dtype float64; "
+                                         r"the architecture needs \(3, 2\) float32"):
+        dg.load(_file_with_architecture(tmp_path, arch))
+
+
+def test_a_file_not_from_deltagrad_is_refused(tmp_path):
+    from safetensors.numpy import save_file
+
+    path = tmp_path / "other.safetensors"
+    save_file({"w": np.zeros(2)}, str(path))
+    with pytest.raises(ValueError, match="was not written by deltagrad"):
+        dg.load(path)
+    with pytest.raises(FileNotFoundError):
+        dg.load(tmp_path / "missing.safetensors")
+
+
+def test_a_linear_mlp_loads_into_pytorch_through_safetensors(tmp_path):
+    from safetensors.torch import load_file
+
+    net = nn.MLP("4-6-3", hidden="tanh", output="identity", rng=0)
+    path = tmp_path / "net.safetensors"
+    dg.save(net, path)
+    weights = load_file(str(path))
+    model = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.Tanh(),
+                                torch.nn.Linear(6, 3)).double()
+    model.load_state_dict({"0.weight": weights["linear1.weight"],
+                           "0.bias": weights["linear1.bias"],
+                           "2.weight": weights["linear2.weight"],
+                           "2.bias": weights["linear2.bias"]})
+    X = np.random.default_rng(0).normal(size=(5, 4))
+    np.testing.assert_allclose(model(torch.tensor(X)).detach().numpy(), net(X).data,
+                               rtol=1e-12, atol=1e-14)
+
+
+def test_model_checkpoint_keeps_the_best_epoch(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(30, 1))
+    T = np.sin(3 * X) + 0.3 * rng.normal(size=X.shape)
+    path = tmp_path / "best.safetensors"
+    checkpoint = ModelCheckpoint(path)
+    h = dg.fit(nn.MLP("1-30-1", rng=0), X, T, optimizer="adam", lr=0.02, epochs=150,
+               validation_split=0.3, callbacks=[checkpoint], progress=False)
+    assert checkpoint.saved_epoch == h.best_epoch
+    _, extra = io.read(path)
+    assert extra["epoch"] == h.best_epoch and extra["val_error"] == min(h.val_error)
