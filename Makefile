@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: run test bench clean
+.PHONY: run test bench lint browser clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -18,15 +18,27 @@ $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/activate
 	$(PIP) install --quiet -e ".[dev]"
 	touch $(VENV)/.installed $@
 
+# The main job: every chapter group run on real data into report/index.html.
 run: $(VENV)/.installed
-	$(PY) -m deltagrad.main
+	$(VENV)/bin/deltagrad tour --out report
 
-test: $(VENV)/.installed-dev
+# Headless Chromium renders the tour page in a test; Debian's package, when we may install it.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+	      >/dev/null 2>&1 || echo "chromium could not be installed: its test will be skipped"; \
+	  else echo "chromium is not installed: its test will be skipped"; fi; }
+
+test: $(VENV)/.installed-dev browser
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed-dev
 	$(PY) bench/mlp.py
 	$(PY) bench/fit.py
 
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check src tests bench
+
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache report

@@ -11,7 +11,7 @@ import importlib
 import sys
 import traceback
 
-SUBCOMMANDS = ["explain", "logic"]
+SUBCOMMANDS = ["tour", "train", "predict", "explain", "logic"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,3 +9,4 @@ from .spec import build, load_spec
 
 __all__ = ["SPECS", "SUPPORTED", "Line", "Section", "Solution", "backprop", "build",
            "hidden_unit", "layers_of", "load_spec", "logic", "network", "question"]
+from .tour_section import tour_section  # noqa: E402, F401  (registered in deltagrad.tour)

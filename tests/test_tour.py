@@ -1,0 +1,86 @@
+"""The main job: `deltagrad tour` writes a report whose every image exists and renders."""
+
+import html.parser
+import pathlib
+import shutil
+import subprocess
+
+import pytest
+
+from deltagrad.cli import main
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--hide-scrollbars"]
+PROBE = """<script>
+window.addEventListener('load', function () {
+  var bad = [];
+  for (var i = 0; i < document.images.length; i++) {
+    var im = document.images[i];
+    if (!im.complete || im.naturalWidth === 0) bad.push(im.getAttribute('src'));
+  }
+  var out = document.createElement('pre');
+  out.textContent = 'PROBE:' + document.images.length + ':' + JSON.stringify(bad);
+  document.body.appendChild(out);
+});
+</script>"""
+
+
+class _Images(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.sources = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.sources.append(dict(attrs)["src"])
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tour")
+    assert main(["tour", "--quick", "--out", str(out)]) == 0
+    return out
+
+
+def test_quick_tour_writes_every_section_and_image(report):
+    page = (report / "index.html").read_text(encoding="utf-8")
+    for title in ("Worked examples", "Training, regularisation", "error surface",
+                  "Logic with perceptrons"):
+        assert title in page
+    parser = _Images()
+    parser.feed(page)
+    assert len(parser.sources) >= 6
+    for source in parser.sources:
+        assert (report / source).stat().st_size > 5_000, source
+    readme = (report / "README.md").read_text(encoding="utf-8")
+    assert readme.count("![") == len(parser.sources)
+    assert "0.754534" in page  # practice question 1's y, computed by the tour
+
+
+def test_the_page_renders_in_headless_chromium(report, tmp_path):
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("chromium is not installed (make test installs Debian's chromium when it "
+                    "can: apt-get as root); the page was checked without a browser")
+    check = report / "check.html"
+    check.write_text((report / "index.html").read_text(encoding="utf-8")
+                     .replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    profile = tmp_path / "profile"
+    run = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
+                          "--enable-logging=stderr", "--v=0", "--virtual-time-budget=10000",
+                          "--dump-dom", check.as_uri()],
+                         capture_output=True, text=True, timeout=120)
+    probe = [line for line in run.stdout.splitlines() if "PROBE:" in line and "+" not in line]
+    assert probe, f"the probe did not run: {run.stderr[-2000:]}"
+    count, broken = probe[-1].split("PROBE:")[1].split(":", 1)
+    assert int(count) >= 6 and broken.startswith("[]"), probe[-1]
+    assert "CONSOLE" not in run.stderr, [line for line in run.stderr.splitlines()
+                                         if "CONSOLE" in line]
+    shot = tmp_path / "tour.png"
+    subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
+                    "--window-size=1100,4000", f"--screenshot={shot}",
+                    (report / "index.html").as_uri()],
+                   capture_output=True, timeout=120, check=True)
+    assert shot.stat().st_size > 50_000
+    pathlib.Path(check).unlink()
