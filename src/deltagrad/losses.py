@@ -8,6 +8,7 @@ the activation recorded, so ``∂E/∂a_k = y_k − t_k`` exactly (eq. 3.9) and 
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -129,13 +130,21 @@ def one_hot(labels, num_classes: int, dtype=np.float64) -> np.ndarray:
         labels = labels.astype(np.int64)
     elif labels.dtype.kind not in "iu":
         raise TypeError(f"labels must be integers, got dtype {labels.dtype}")
-    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-        bad = labels[(labels < 0) | (labels >= num_classes)].ravel()[0]
-        raise ValueError(f"label {bad} is out of range for {num_classes} classes "
-                         f"(expected 0 … {num_classes - 1})")
-    out = np.zeros((labels.size, num_classes), dtype=dtype)
-    out[np.arange(labels.size), labels.ravel()] = 1
-    return out.reshape(labels.shape + (num_classes,))
+    if labels.size == 0 or labels.min() >= 0:
+        try:  # rows of the identity; a label ≥ K raises IndexError here
+            return _identity(num_classes, np.dtype(dtype))[labels]
+        except IndexError:
+            pass
+    bad = labels[(labels < 0) | (labels >= num_classes)].ravel()[0]
+    raise ValueError(f"label {bad} is out of range for {num_classes} classes "
+                     f"(expected 0 … {num_classes - 1})")
+
+
+@functools.lru_cache(maxsize=64)
+def _identity(num_classes: int, dtype) -> np.ndarray:
+    eye = np.eye(num_classes, dtype=dtype)
+    eye.flags.writeable = False
+    return eye
 
 
 def cross_entropy(y, t, reduction: str = "sum", sample_weight=None) -> Tensor:

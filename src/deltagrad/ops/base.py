@@ -82,27 +82,30 @@ def _to_tensor(value, dtype) -> Tensor:
 def apply(prim: Primitive, args, params) -> Tensor:
     """Run ``prim`` forward and, if any input needs a gradient, record the node."""
     needs_grad = False
-    tensors = []
-    dtype = None
+    datas = []
     for a in args:
-        if type(a) is not Tensor and not isinstance(a, Tensor):
-            if dtype is None:
-                dtype = _reference_dtype(args)
-            a = _to_tensor(a, dtype)
-        elif a.requires_grad:
+        if not isinstance(a, Tensor):  # a number or an array: wrap the constants first
+            return _apply_with_constants(prim, args, params)
+        datas.append(a.data)
+        if a.requires_grad:
             needs_grad = True
-        tensors.append(a)
-    out_data = prim.forward(*[t.data for t in tensors], **params)
+    out_data = prim.forward(*datas, **params)
     if type(out_data) is not np.ndarray:
         out_data = np.asarray(out_data)
     out = Tensor._wrap(out_data)
     if needs_grad and _state.grad_enabled:
         out.requires_grad = True
         out._op = prim
-        out._parents = tuple(tensors)
+        out._parents = args
         out._params = params
         out._seq = next(_creation_counter)
     return out
+
+
+def _apply_with_constants(prim: Primitive, args, params) -> Tensor:
+    dtype = _reference_dtype(args)
+    return apply(prim, tuple(a if isinstance(a, Tensor) else _to_tensor(a, dtype) for a in args),
+                 params)
 
 
 def polymorphic(prim: Primitive):
