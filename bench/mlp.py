@@ -25,13 +25,21 @@ from deltagrad.main import load_digits_split
 
 def best_time(fn, repeats: int) -> float:
     """The fastest of ``repeats`` runs (after one warm-up), in seconds."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
+    return race({"fn": fn}, repeats)["fn"]
+
+
+def race(fns: dict, repeats: int) -> dict:
+    """The fastest of ``repeats`` runs of each function, run in interleaved rounds (one run of
+    each per round) so that a machine that speeds up or slows down affects all alike."""
+    for fn in fns.values():
         fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    best = {name: float("inf") for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
 
 
 # ---- the four implementations of "train an MLP" ----------------------------------------------
@@ -103,21 +111,20 @@ def case_digits_epoch(dtype, repeats):
     rng = np.random.default_rng(0)
     net = nn.MLP("64-128-10", hidden="tanh", output="softmax", rng=0, dtype=dtype)
     opt = dg.optim.SGD(net.parameters(), lr=1e-3)
-    t_ours = best_time(lambda: ours_epoch(net, opt, X, y, 32), repeats)
     tdtype = getattr(torch, dtype)
     model = torch_model([64, 128, 10], tdtype)
     topt = torch.optim.SGD(model.parameters(), lr=1e-3)
     Xt, yt = torch.tensor(X), torch.tensor(y)
-    t_torch = best_time(lambda: torch_epoch(model, topt, Xt, yt, 32), repeats)
     clf = MLPClassifier(hidden_layer_sizes=(128,), activation="tanh", solver="sgd",
                         batch_size=32, learning_rate_init=1e-3, momentum=0.0, alpha=0.0,
                         shuffle=False, random_state=0)
     clf.partial_fit(X, y, classes=np.arange(10))
-    t_sklearn = best_time(lambda: clf.partial_fit(X, y), repeats)
     params = numpy_params([64, 128, 10], dtype, rng)
-    t_numpy = best_time(lambda: numpy_epoch(params, X, Y, 32), repeats)
-    report(f"digits epoch, batch 32, {dtype}", t_ours,
-           {"torch": t_torch, "sklearn": t_sklearn, "numpy": t_numpy})
+    t = race({"ours": lambda: ours_epoch(net, opt, X, y, 32),
+              "torch": lambda: torch_epoch(model, topt, Xt, yt, 32),
+              "sklearn": lambda: clf.partial_fit(X, y),
+              "numpy": lambda: numpy_epoch(params, X, Y, 32)}, repeats)
+    report(f"digits epoch, batch 32, {dtype}", t.pop("ours"), t)
 
 
 def case_full_batch_step(dtype, repeats):
@@ -126,14 +133,14 @@ def case_full_batch_step(dtype, repeats):
     Y = np.eye(10, dtype=dtype)[y]
     net = nn.MLP("64-128-10", hidden="tanh", output="softmax", rng=0, dtype=dtype)
     opt = dg.optim.SGD(net.parameters(), lr=1e-4)
-    t_ours = best_time(lambda: ours_epoch(net, opt, X, y, len(X)), repeats)
     model = torch_model([64, 128, 10], getattr(torch, dtype))
     topt = torch.optim.SGD(model.parameters(), lr=1e-4)
     Xt, yt = torch.tensor(X), torch.tensor(y)
-    t_torch = best_time(lambda: torch_epoch(model, topt, Xt, yt, len(X)), repeats)
     params = numpy_params([64, 128, 10], dtype, np.random.default_rng(0))
-    t_numpy = best_time(lambda: numpy_epoch(params, X, Y, len(X), lr=1e-4), repeats)
-    report(f"full batch (1,437) step, {dtype}", t_ours, {"torch": t_torch, "numpy": t_numpy})
+    t = race({"ours": lambda: ours_epoch(net, opt, X, y, len(X)),
+              "torch": lambda: torch_epoch(model, topt, Xt, yt, len(X)),
+              "numpy": lambda: numpy_epoch(params, X, Y, len(X), lr=1e-4)}, repeats)
+    report(f"full batch (1,437) step, {dtype}", t.pop("ours"), t)
 
 
 def case_wide_epoch(repeats, peak_gflops):
@@ -143,11 +150,12 @@ def case_wide_epoch(repeats, peak_gflops):
     y = rng.integers(0, 10, size=n)
     net = nn.MLP(sizes, hidden="tanh", output="softmax", rng=0, dtype="float32")
     opt = dg.optim.SGD(net.parameters(), lr=1e-5)
-    t_ours = best_time(lambda: ours_epoch(net, opt, X, y, batch), repeats)
     model = torch_model(sizes, torch.float32)
     topt = torch.optim.SGD(model.parameters(), lr=1e-5)
     Xt, yt = torch.tensor(X), torch.tensor(y)
-    t_torch = best_time(lambda: torch_epoch(model, topt, Xt, yt, batch), repeats)
+    t = race({"ours": lambda: ours_epoch(net, opt, X, y, batch),
+              "torch": lambda: torch_epoch(model, topt, Xt, yt, batch)}, repeats)
+    t_ours, t_torch = t["ours"], t["torch"]
     macs = sum(a * b for a, b in zip(sizes[:-1], sizes[1:])) * n
     # forward 2 flops per MAC; backward: dW for every layer, dx for all but the first
     first = sizes[0] * sizes[1] * n
@@ -200,8 +208,8 @@ def case_notes_network(repeats):
                 W -= 0.01 * (d.T @ z)
                 b -= 0.01 * d.sum(axis=0)
 
-    per_step = {name: best_time(fn, repeats) / steps
-                for name, fn in (("ours", ours), ("torch", theirs), ("numpy", numpy_loop))}
+    per_step = {name: t / steps for name, t in
+                race({"ours": ours, "torch": theirs, "numpy": numpy_loop}, repeats).items()}
     ours = per_step["ours"]
     print(f"  {'2-3-2-1, one pattern, one step':<34} ours {ours * 1e6:7.1f} µs", end="")
     for name in ("torch", "numpy"):
