@@ -38,7 +38,7 @@ bench: $(VENV)/.installed-dev
 	$(PY) bench/fit.py
 
 lint: $(VENV)/.installed-dev
-	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff check src tests bench examples
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache report
