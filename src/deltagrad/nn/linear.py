@@ -68,8 +68,11 @@ class Linear(Module):
 
     def forward(self, x) -> Tensor:
         weight = self.weight.data
-        if not (type(x) is Tensor and x.data.dtype == weight.dtype and x.data.ndim
-                and x.data.shape[-1] == self.in_features):
+        data = x.data if type(x) is Tensor else x
+        if type(data) is np.ndarray and data.dtype == weight.dtype and data.ndim \
+                and data.shape[-1] == self.in_features:
+            x = x if type(x) is Tensor else Tensor._wrap(data)
+        else:
             x = _check_input(self, x)
         if self.bias is None:
             return ops.linear(x, self.weight)
