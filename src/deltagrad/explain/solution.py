@@ -12,7 +12,6 @@ import json
 import re
 from dataclasses import dataclass, field
 
-import numpy as np
 
 
 @dataclass
@@ -158,6 +157,3 @@ def _latex_text(text: str) -> str:
         .replace("≈", r"$\approx$").replace("δ", r"$\delta$").replace("η", r"$\eta$") \
         .replace("Σ", r"$\Sigma$").replace("−", "-").replace("′", "'").replace("∂", r"$\partial$")
 
-
-def as_float_list(values) -> list:
-    return [float(v) for v in np.ravel(values)]

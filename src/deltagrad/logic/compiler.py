@@ -4,7 +4,7 @@ expression-structure construction of Example 6.1, and minimal sums of products."
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -187,7 +187,6 @@ class _Neuron:
     inputs: list  # [(source, weight)], source = variable index (int) or _Neuron
     bias: float
     label: str
-    consumers: list = field(default_factory=list)
 
 
 class _StructureBuilder:
