@@ -124,3 +124,20 @@ def test_non_canonical_pair_warns():
 def test_bare_probabilities_are_clipped_not_nan():
     E = dg.losses.binary_cross_entropy(dg.tensor([[0.0, 1.0]], requires_grad=True), [[1.0, 0.0]])
     assert np.isfinite(E.item()) and E.item() == pytest.approx(-2 * np.log(1e-12))
+
+
+def test_the_base_classes_cannot_be_used_without_their_one_method():
+    """Module.forward, Optimizer._update and Regularizer.terms are abstract."""
+    with pytest.raises(TypeError, match="abstract method forward"):
+        nn.Module()
+
+    class NoRule(dg.optim.Optimizer):
+        pass
+
+    class NoTerms(dg.regularizers.Regularizer):
+        pass
+
+    with pytest.raises(TypeError, match="abstract method _update"):
+        NoRule(nn.Linear(1, 1).parameters())
+    with pytest.raises(TypeError, match="abstract method terms"):
+        NoTerms()

@@ -7,6 +7,7 @@ as a float for reporting.
 
 from __future__ import annotations
 
+import abc
 import numbers
 
 import numpy as np
@@ -17,12 +18,12 @@ from .nn.module import Module
 from .tensor import Tensor
 
 
-class Regularizer:
+class Regularizer(abc.ABC):
     """Base class: ``reg(model)`` → Ω(w) (a scalar Tensor); ``reg.penalty(model)`` → float."""
 
+    @abc.abstractmethod
     def terms(self, model: Module) -> list:
         """``[(coefficient, parameter), ...]``: Ω(w) = ½ Σ coefficient · ‖parameter‖²."""
-        raise NotImplementedError
 
     def __call__(self, model: Module) -> Tensor:
         total = None

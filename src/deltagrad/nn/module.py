@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 from collections import OrderedDict
 
 import numpy as np
@@ -21,7 +22,7 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
-class Module:
+class Module(abc.ABC):
     """Base class of layers and networks.
 
     Assigning a :class:`Parameter` or a :class:`Module` to an attribute registers it, so
@@ -51,8 +52,9 @@ class Module:
         self._modules.pop(name, None)
         object.__delattr__(self, name)
 
+    @abc.abstractmethod
     def forward(self, *args, **kwargs):
-        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+        """The module's computation; every subclass defines it."""
 
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import numbers
 
 import numpy as np
@@ -23,7 +24,7 @@ def _check_number(owner: str, name: str, value, low=0.0, low_inclusive=True, hig
     return float(value)
 
 
-class Optimizer:
+class Optimizer(abc.ABC):
     """Holds the parameters and their per-parameter state; ``step()`` applies the update rule."""
 
     def __init__(self, params):
@@ -49,8 +50,9 @@ class Optimizer:
             if p.grad is not None:
                 self._update(p, p.grad, state)
 
+    @abc.abstractmethod
     def _update(self, p: Tensor, g: np.ndarray, state: dict) -> None:
-        raise NotImplementedError
+        """Apply the update rule to one parameter, in place, with its ``state``."""
 
 
 def sgd_update(w: np.ndarray, g: np.ndarray, lr: float, momentum: float, nesterov: bool,
