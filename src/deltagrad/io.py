@@ -14,7 +14,7 @@ import tempfile
 
 import numpy as np
 
-from .nn.activation import Identity, ReLU, Sigmoid, Softmax, Step, Tanh
+from .nn.activation import ACTIVATIONS, Identity, ReLU, Sigmoid, Softmax, Step, Tanh
 from .nn.container import MLP, Sequential
 from .nn.feedforward import FeedForward
 from .nn.linear import INITS, Linear
@@ -128,13 +128,9 @@ def _build_mlp(spec: _Spec, budget: _Budget) -> MLP:
     sizes = spec.get("sizes", list, lambda v: 2 <= len(v) <= 1000 and all(map(_positive, v)))
     budget.take(_layers_count(sizes), spec.where)
     acts = spec.get("activations", list, lambda v: len(v) == len(sizes) - 1 and all(
-        isinstance(a, str) and a in _MLP_ACTIVATIONS for a in v))
+        isinstance(a, str) and a in ACTIVATIONS for a in v))
     return MLP(sizes, hidden=acts[:-1], output=acts[-1], rng=0,
                dtype=spec.get("dtype", str, _FLOAT_DTYPES.__contains__))
-
-
-_MLP_ACTIVATIONS = {"identity", "linear", "sigmoid", "logistic", "tanh", "relu", "softmax",
-                    "step"}
 
 
 def _build_sequential(spec: _Spec, budget: _Budget, depth: int) -> Sequential:

@@ -78,7 +78,6 @@ def tour_section(report) -> None:
 def _early_stopping_vs_decay(s, analysis, plot) -> None:
     """§4.4.3 on an exactly quadratic error: both factors against the eigenvalues."""
     from . import fit, losses, nn, optim
-    from .callbacks import Callback
     from .regularizers import WeightDecay
 
     rng = np.random.default_rng(0)
@@ -91,7 +90,7 @@ def _early_stopping_vs_decay(s, analysis, plot) -> None:
     layer = nn.Linear(6, 1, bias=False)
     layer.weight.data[...] = 0.0
     fit(layer, X, T, optimizer=optim.SGD(layer.parameters(), lr=eta), epochs=tau,
-        progress=False, callbacks=[Callback()])
+        progress=False)
     decayed = nn.Linear(6, 1, bias=False)
     prior = WeightDecay(alpha)
     optim.minimize(decayed, lambda m: losses.sum_of_squares(m(X), T) + prior(m), "trust-ncg",

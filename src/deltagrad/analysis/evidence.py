@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import losses
 from ..nn.module import Module
+from ..nn.utils import parameters_to_vector
 from ..regularizers import ConsistentGaussianPrior, WeightDecay
 from .hessian import hessian
 
@@ -58,10 +59,6 @@ def _groups(model: Module, prior) -> tuple:
     return alphas, masks
 
 
-def _weights(model: Module) -> np.ndarray:
-    return np.concatenate([p.data.astype(np.float64).ravel() for p in model.parameters()])
-
-
 def evidence(model: Module, X, T, prior, beta: float | None = None) -> Evidence:
     """One re-estimation of α and β at the model's current (MAP) weights.
 
@@ -79,7 +76,7 @@ def evidence(model: Module, X, T, prior, beta: float | None = None) -> Evidence:
         beta = losses.noise_precision(y, T.reshape(y.shape))
     alphas, masks = _groups(model, prior)
     H_D = hessian(model, lambda m: losses.sum_of_squares(m(X), T.reshape(y.shape))).matrix
-    w = _weights(model)
+    w = parameters_to_vector(model.parameters())
     # negative curvature (away from an exact minimum) counts as none, as in Netlab
     lam, V = np.linalg.eigh(beta * H_D)
     A = (V * np.maximum(lam, 0.0)) @ V.T + np.diag(

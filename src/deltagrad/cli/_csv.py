@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import sys
 
 import numpy as np
 
@@ -36,8 +37,16 @@ def read_csv(path: str) -> tuple:
 
 
 def write_csv(path: str, header: list, columns: list) -> None:
+    """Columns of numbers as CSV, to ``path`` or, for ``"-"``, to standard output."""
+    if path == "-":
+        _write_rows(sys.stdout, header, columns)
+        return
     with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        for row in zip(*columns):
-            writer.writerow([f"{v:.10g}" if isinstance(v, float) else v for v in row])
+        _write_rows(handle, header, columns)
+
+
+def _write_rows(handle, header: list, columns: list) -> None:
+    writer = csv.writer(handle)
+    writer.writerow(header)
+    for row in zip(*columns):
+        writer.writerow([f"{v:.10g}" if isinstance(v, float) else v for v in row])

@@ -15,8 +15,6 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    import sys
-
     from .. import io
     from .._state import no_grad
     from ._csv import read_csv, write_csv
@@ -42,15 +40,7 @@ def run(args) -> int:
     else:
         names = ["prediction"]
         columns = [out[:, 0] * extra["t_std"] + extra["t_mean"]]
-    columns = [[float(v) for v in column] for column in columns]
-    if args.out == "-":
-        import csv
-
-        writer = csv.writer(sys.stdout)
-        writer.writerow(names)
-        for row in zip(*columns):
-            writer.writerow([f"{v:.10g}" for v in row])
-    else:
-        write_csv(args.out, names, columns)
+    write_csv(args.out, names, [[float(v) for v in column] for column in columns])
+    if args.out != "-":
         print(f"wrote {len(X)} predictions to {args.out}")
     return 0

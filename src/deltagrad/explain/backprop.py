@@ -13,15 +13,13 @@ import numpy as np
 
 from .. import losses as _losses
 from .. import ops
-from ..nn.activation import Identity, ReLU, Sigmoid, Softmax, Step, Tanh, identity, relu, \
-    sigmoid, softmax, step, tanh
+from ..nn.activation import ACTIVATIONS
 from ..nn.linear import Linear
 from ..nn.module import Module
 from ..tensor import Tensor
 from .solution import Line, Solution
 
-ACTIVATION_NAMES = {Identity: "identity", Sigmoid: "sigmoid", Tanh: "tanh", ReLU: "relu",
-                    Softmax: "softmax", Step: "step"}
+_ACTIVATION_CLASSES = set(ACTIVATIONS.values())
 DERIVATIVE = {"identity": "1", "sigmoid": "z(1 − z)", "tanh": "1 − z²",
               "relu": "1 if a > 0 else 0", "step": "0"}
 CANONICAL = {"sum_of_squares": "identity", "binary_cross_entropy": "sigmoid",
@@ -46,10 +44,10 @@ def layers_of(model: Module) -> list:
         name = "identity"
         if i + 1 < len(modules) and not isinstance(modules[i + 1], Linear):
             act = modules[i + 1]
-            if type(act) not in ACTIVATION_NAMES:
+            if type(act) not in _ACTIVATION_CLASSES:
                 raise ValueError(f"explain: cannot show {type(act).__name__} at position "
                                  f"{i + 1}; the tracer shows {SUPPORTED}")
-            name = ACTIVATION_NAMES[type(act)]
+            name = act.name
             i += 1
         pairs.append((module, name))
         i += 1
@@ -95,7 +93,7 @@ class _Trace:
         for linear, name in self.pairs:
             a = linear(z)
             a.retain_grad()
-            z = _ACTIVATE[name](a)
+            z = ACTIVATIONS[name].function(a)
             if z is not a and z.requires_grad:
                 z.retain_grad()
             self.a.append(a)
@@ -103,9 +101,6 @@ class _Trace:
         self.E = _losses.get(loss)(z, T)
         self.E.backward()
 
-
-_ACTIVATE = {"identity": identity, "sigmoid": sigmoid, "tanh": tanh, "relu": relu, "step": step,
-             "softmax": softmax}
 
 
 def backprop(model: Module, x, t, loss: str = "sum_of_squares", lr: float | None = None,

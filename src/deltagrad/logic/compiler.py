@@ -10,7 +10,7 @@ import numpy as np
 
 from . import parser
 from .gates import gate_weights
-from .network import MAX_EXHAUSTIVE, LogicNetwork, truth_table_inputs
+from .network import MAX_EXHAUSTIVE, LogicNetwork, input_names, truth_table_inputs
 
 STRATEGIES = ("structure", "dnf", "minimal")
 
@@ -90,7 +90,7 @@ def from_truth_table(f_or_table, n: int | None = None, variables=None,
         variables: input names (default ``x1 … xn``).
     """
     table, n = as_truth_table(f_or_table, n)
-    names = list(variables) if variables is not None else [f"x{i}" for i in range(1, n + 1)]
+    names = list(variables) if variables is not None else input_names(n)
     if len(names) != n:
         raise ValueError(f"from_truth_table: {len(names)} variable names for {n} inputs")
     rows = truth_table_inputs(n).astype(np.int64)

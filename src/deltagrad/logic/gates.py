@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .network import LogicNetwork
+from .network import LogicNetwork, input_names
 
 # name -> (weight per input, bias as a function of n)  (§5.2, §6.2)
 GATES = {
@@ -21,10 +21,6 @@ def gate_weights(name: str, n: int) -> tuple:
     """``(weights, bias)`` of the n-input gate ``name`` (one perceptron)."""
     weight, bias = GATES[name]
     return np.full(n, weight), bias(n)
-
-
-def _names(n: int) -> list:
-    return [f"x{i}" for i in range(1, n + 1)]
 
 
 def gate(name: str, n: int = 2) -> LogicNetwork:
@@ -47,7 +43,7 @@ def gate(name: str, n: int = 2) -> LogicNetwork:
             raise ValueError(f"gate: XOR is built for n = 2 inputs (§5.3), got n={n}; compile "
                              "'x1 xor x2 xor ...' for more")
         return xor_network()
-    names = _names(n)
+    names = input_names(n)
     w, b = gate_weights(name, n)
     label = f"{name.upper()}({', '.join(names)})"
     return LogicNetwork([(w[None, :], [b], [label])], names, expression=label)

@@ -10,7 +10,7 @@ from .. import losses
 from ..nn.activation import Sigmoid, Tanh
 from ..nn.container import MLP
 from .compiler import as_truth_table
-from .network import LogicNetwork, truth_table_inputs
+from .network import LogicNetwork, input_names, truth_table_inputs
 
 
 @dataclass
@@ -49,7 +49,7 @@ def perceptron_learning(table, n: int | None = None, epochs: int = 100, lr: floa
         mistakes.append(count)
         if count == 0:
             break
-    names = [f"x{i}" for i in range(1, n + 1)]
+    names = input_names(n)
     network = LogicNetwork([(w[None, :], [b], ["learned perceptron"])], names,
                            expression="perceptron learned from a truth table")
     return PerceptronResult(network, mistakes[-1] == 0, len(mistakes), mistakes)
@@ -79,7 +79,7 @@ def to_step_network(mlp: MLP, variables=None) -> LogicNetwork:
             W = 2 * W
         layers.append((W, b, [f"step of a {type(act).__name__.lower()} unit"] * len(b)))
         previous_tanh = isinstance(act, Tanh)
-    names = variables or [f"x{i}" for i in range(1, mlp.sizes[0] + 1)]
+    names = variables or input_names(mlp.sizes[0])
     return LogicNetwork(layers, names, expression="converted from a trained MLP")
 
 

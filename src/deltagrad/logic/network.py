@@ -24,6 +24,11 @@ def truth_table_inputs(n: int) -> np.ndarray:
     return ((rows >> shifts) & 1).astype(np.float64)
 
 
+def input_names(n: int) -> list:
+    """``["x1", …, "xn"]``, the notes' names for the inputs."""
+    return [f"x{i}" for i in range(1, n + 1)]
+
+
 class LogicNetwork(MLP):
     """A network of perceptrons: every layer is ``Linear`` followed by ``Step``.
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..nn.feedforward import natural_key
+
 _TOKEN = re.compile(r"\s*(?:(?P<name>[A-Za-z_][A-Za-z_0-9]*)|(?P<const>[01])(?![0-9])"
                     r"|(?P<op>[&|~^()]))")
 _WORD_OPS = {"and", "or", "not", "xor", "nand", "nor"}
@@ -154,10 +156,6 @@ def parse(text: str):
     return tree
 
 
-def _natural_key(name: str):
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
-
-
 def variables(tree) -> list:
     """The variable names in natural order (x2 before x10)."""
     found = set()
@@ -170,7 +168,7 @@ def variables(tree) -> list:
                 walk(arg)
 
     walk(tree)
-    return sorted(found, key=_natural_key)
+    return sorted(found, key=natural_key)
 
 
 _EVAL = {

@@ -89,6 +89,7 @@ class Step(_Activation):
 class Softmax(Module):
     """Softmax over ``axis`` (the multiclass output of §1.1.1)."""
 
+    function = staticmethod(softmax)  # over the last axis
     name = "softmax"
 
     def __init__(self, axis: int = -1):

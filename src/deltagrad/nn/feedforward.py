@@ -10,13 +10,14 @@ import numpy as np
 
 from .. import _state, ops
 from ..tensor import Tensor
-from .activation import identity, relu, sigmoid, step, tanh
+from .activation import ACTIVATIONS
 from .module import Module, Parameter
 
-_ELEMENTWISE = {"identity", "linear", "sigmoid", "logistic", "tanh", "relu", "step"}
+_ELEMENTWISE = {name for name in ACTIVATIONS if name != "softmax"}  # units are scalar
 
 
-def _natural(name: str):
+def natural_key(name: str):
+    """Sort key putting x2 before x10."""
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", str(name))]
 
 
@@ -89,11 +90,11 @@ class FeedForward(Module):
                                  f"weight), got {e!r}")
             if e[1] not in units:
                 raise ValueError(f"FeedForward: edge {e[:2]} ends at {e[1]!r}, which is not a "
-                                 f"unit {sorted(units, key=_natural)}")
+                                 f"unit {sorted(units, key=natural_key)}")
         sources_all = {e[0] for e in edges}
         inputs = list(inputs) if inputs is not None else sorted(sources_all - set(units),
-                                                                key=_natural)
-        unknown = sorted(sources_all - set(units) - set(inputs), key=_natural)
+                                                                key=natural_key)
+        unknown = sorted(sources_all - set(units) - set(inputs), key=natural_key)
         if unknown:
             raise ValueError(f"FeedForward: edges start at {unknown}, neither inputs nor units")
         clash = set(inputs) & set(units)
@@ -131,7 +132,7 @@ class FeedForward(Module):
         remaining = {u: {s for s in srcs if s in self.units} for u, srcs in self.sources.items()}
         order = []
         while remaining:
-            ready = sorted((u for u, deps in remaining.items() if not deps), key=_natural)
+            ready = sorted((u for u, deps in remaining.items() if not deps), key=natural_key)
             order += ready
             for u in ready:
                 del remaining[u]
@@ -173,7 +174,7 @@ class FeedForward(Module):
             b = getattr(self, f"b_{u}")
             if b is not None:
                 a = a + b
-            z[u] = _ACT[self.units[u]](a)
+            z[u] = ACTIVATIONS[self.units[u]].function(a)
         return ops.stack([z[o] for o in self.outputs], axis=1)
 
     @classmethod
@@ -208,7 +209,3 @@ class FeedForward(Module):
         edges = sum(len(s) for s in self.sources.values())
         return f"inputs={self.inputs}, units={len(self.units)}, edges={edges}, " \
                f"outputs={self.outputs}"
-
-
-_ACT = {"identity": identity, "linear": identity, "sigmoid": sigmoid, "logistic": sigmoid,
-        "tanh": tanh, "relu": relu, "step": step}
