@@ -13,7 +13,7 @@ import numpy as np
 
 import deltagrad as dg
 from deltagrad import nn, select
-from deltagrad.main import load_digits_split
+from deltagrad.data import load_digits_split
 
 
 def hand_written(net, X, y, epochs, batch, seed):

@@ -20,7 +20,7 @@ from threadpoolctl import threadpool_info
 
 import deltagrad as dg
 from deltagrad import nn
-from deltagrad.main import load_digits_split
+from deltagrad.data import load_digits_split
 
 
 def best_time(fn, repeats: int) -> float:

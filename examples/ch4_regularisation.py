@@ -1,16 +1,14 @@
 """Chapter 4: weight decay against the consistent Gaussian prior, and early stopping (§4.4),
 on scikit-learn's breast cancer data."""
 
-from sklearn.datasets import load_breast_cancer
-
 import deltagrad as dg
 from deltagrad import nn
 from deltagrad.callbacks import EarlyStopping
+from deltagrad.data import load_tabular
 from deltagrad.regularizers import ConsistentGaussianPrior, WeightDecay
 
-X, y = load_breast_cancer(return_X_y=True)
-X = (X - X.mean(0)) / X.std(0)
-T = y[:, None].astype(float)
+X, labels = load_tabular("breast_cancer")  # 569 patterns, 30 standardised inputs
+T = labels[:, None].astype(float)
 for name, prior in (("weight decay", WeightDecay(0.5)),
                     ("consistent prior", ConsistentGaussianPrior([0.5, 0.05]))):
     net = nn.MLP("30-16-1", hidden="tanh", output="sigmoid", rng=0)

@@ -74,7 +74,7 @@ def test_dtype_mismatch_names_the_layer():
 
 
 @pytest.mark.parametrize("kwargs,match", [
-    (dict(lr=-0.1), "lr must lie in"),
+    (dict(lr=-0.1), "lr must be a finite number > 0, got -0.1"),
     (dict(lr=0.1, momentum=1.5), "momentum must lie in"),
     (dict(lr=float("nan")), "lr must be a finite number"),
     (dict(lr=0.1, nesterov=True), "nesterov=True needs a momentum"),

@@ -7,7 +7,7 @@ from sklearn.datasets import load_breast_cancer, load_diabetes
 import deltagrad as dg
 from deltagrad import nn
 from deltagrad.callbacks import EarlyStopping
-from deltagrad.main import load_digits_split
+from deltagrad.data import load_digits_split
 
 
 def _standardise(X):

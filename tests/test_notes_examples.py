@@ -78,7 +78,7 @@ def test_practice_question_3_error_splitting_and_summing():
     # only column j = 2 of W^(2) is given; the other columns do not enter δ_2^(1)
     W2 = np.array([[0.0, 0.8, 0.0], [0.0, 0.1, 0.0]])
     z1 = np.array([0.0, 0.7, 0.0])
-    delta1 = nn.utils.hidden_delta([0.5, -0.2], W2, z1, activation="tanh")
+    delta1 = dg.explain.hidden_delta([0.5, -0.2], W2, z1, activation="tanh")
     assert delta1[1] == pytest.approx(0.1938, abs=1e-12)
     assert delta1[1] * 1.5 == pytest.approx(0.2907, abs=1e-12)
 

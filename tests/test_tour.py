@@ -2,11 +2,13 @@
 
 import html.parser
 import pathlib
+import re
 import shutil
 import subprocess
 
 import pytest
 
+from deltagrad import tour
 from deltagrad.cli import main
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -84,3 +86,43 @@ def test_the_page_renders_in_headless_chromium(report, tmp_path):
                    capture_output=True, timeout=120, check=True)
     assert shot.stat().st_size > 50_000
     pathlib.Path(check).unlink()
+
+
+def test_the_page_shows_each_sections_running_time_and_only_the_data_sets_used(report):
+    page = (report / "index.html").read_text(encoding="utf-8")
+    assert len(re.findall(r"<small>chapters [^<]* · \d+\.\d s</small>", page)) == 4
+    intro = re.search(r"<p>(Every number.*?)</p>", page).group(1)
+    assert "digits, diabetes, breast cancer" in intro and "wine" not in intro
+
+
+def test_list_names_every_section(capsys):
+    assert main(["tour", "--list"]) == 0
+    names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert names == [tour.name_of(s) for s in tour.SECTIONS]
+    assert names == ["worked_examples", "training", "error_surface", "logic"]
+
+
+@pytest.mark.parametrize("name", [tour.name_of(s) for s in tour.SECTIONS])
+def test_each_section_runs_alone(name, tmp_path):
+    """``--only NAME`` runs that chapter group and no other; the intro names only the data
+    sets it loads."""
+    assert main(["tour", "--quick", "--only", name, "--out", str(tmp_path)]) == 0
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert page.count("<h2 ") == 1
+    if name == "logic":  # truth tables only, no data set
+        assert "bundled data sets" not in page
+
+
+def test_only_is_repeatable_and_refuses_unknown_names(tmp_path, capsys):
+    assert main(["tour", "--quick", "--only", "logic", "--only", "worked_examples",
+                 "--out", str(tmp_path)]) == 0
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert page.index("Worked examples") < page.index("Logic with perceptrons")  # reading order
+    assert main(["tour", "--only", "convolution"]) == 2
+    assert "--only: unknown section 'convolution'; expected one of ['worked_examples'" \
+        in capsys.readouterr().err
+
+
+def test_sections_are_plain_imported_functions():
+    assert all(callable(s) and s.__name__ == "section" for s in tour.SECTIONS)
+    assert not hasattr(tour, "importlib")

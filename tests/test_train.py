@@ -158,8 +158,9 @@ def test_progress_bar_shows_the_errors(rng, capsys):
     (dict(batch_size=61), r"batch_size must be an integer in \[1, 60\]"),
     (dict(loss="hinge"), r"unknown loss 'hinge'; expected one of \['binary_cross_entropy', "
                          r"'cross_entropy', 'sum_of_squares'\]"),
-    (dict(optimizer="rmsprop"), r"unknown optimizer 'rmsprop'; expected an Optimizer or one "
-                                r"of \['adam', 'bfgs', 'cg', "),
+    (dict(optimizer="rmsprop"), r"unknown optimizer 'rmsprop'; expected one of \['adam', "
+                                r"'bfgs', 'cg', 'l-bfgs-b', 'lbfgs', .*\] or an Optimizer "
+                                r"instance"),
     (dict(optimizer="lbfgs", batch_size=10), r"batch method 'lbfgs' uses the full batch"),
     (dict(epochs=0), r"epochs must be a positive integer"),
     (dict(regularizer=dg.regularizers.ConsistentGaussianPrior([1.0])),
@@ -187,7 +188,8 @@ def test_bad_data_is_refused_before_training(rng):
 
 
 def test_minimize_method_names_are_checked():
-    with pytest.raises(ValueError, match=r"unknown method 'newton'; expected one of \['BFGS', "):
+    with pytest.raises(ValueError,
+                       match=r"unknown method 'newton'; expected one of \['bfgs', 'cg', "):
         dg.optim.minimize(nn.Linear(1, 1), lambda m: m(np.ones((1, 1))).sum(), method="newton")
 
 

@@ -5,7 +5,26 @@ import pytest
 
 import deltagrad as dg
 from deltagrad import nn
-from deltagrad.main import load_digits_split, train_digits
+from deltagrad.data import load_digits_split
+
+
+def train_digits(dtype="float64", epochs: int = 30, batch_size: int = 32, lr: float = 0.01,
+                 seed: int = 0):
+    """Minibatch SGD with softmax cross-entropy (eq. 9.2), written out by hand; returns
+    (test accuracy, network)."""
+    (X_train, y_train), (X_test, y_test) = load_digits_split()
+    X_train, X_test = X_train.astype(dtype), X_test.astype(dtype)
+    rng = np.random.default_rng(seed)
+    net = nn.MLP("64-128-10", hidden="tanh", output="softmax", rng=rng, dtype=dtype)
+    opt = dg.optim.SGD(net.parameters(), lr=lr)
+    for _ in range(epochs):
+        order = rng.permutation(len(X_train))
+        for start in range(0, len(order), batch_size):
+            batch = order[start:start + batch_size]
+            opt.zero_grad()
+            dg.losses.cross_entropy(net(X_train[batch]), y_train[batch]).backward()
+            opt.step()
+    return dg.accuracy(net, X_test, y_test), net
 
 
 def test_xor_with_a_2_2_1_network_reaches_100_percent():

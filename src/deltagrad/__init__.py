@@ -1,28 +1,74 @@
 """deltagrad: neural networks from first principles on NumPy, with our own backpropagation.
 
-The public names: ``tensor``, ``Tensor``, ``no_grad``, ``manual_seed``, ``grad``, ``gradcheck``
-and the elementwise/reduction functions; the subpackages ``nn``, ``losses``, ``optim``, ``ops``.
+The public API, following the lecture notes:
+
+Tensors and autodiff (chapter 3)
+    ``tensor``, ``Tensor``, ``grad`` (``torch.autograd.grad`` semantics, ``create_graph`` for
+    second derivatives), ``no_grad``/``enable_grad``/``is_grad_enabled``, ``manual_seed``,
+    ``gradcheck``; the primitives ``exp``, ``log``, ``matmul``, ``linear``, ``sum``, ``mean``,
+    ``max``, ``logsumexp``, ``softmax``, ``log_softmax``, ``reshape``, ``transpose``,
+    ``concatenate``, ``stack``, ``where`` and the activations ``sigmoid``, ``tanh``, ``relu``,
+    ``step``. ``ops`` holds every primitive with its VJP (``ops.REGISTRY``).
+Layers and networks (chapter 1)
+    ``nn``: ``Module``, ``Parameter``, ``Linear``, the activation modules, ``Sequential``,
+    ``MLP("2-3-2-1")``, ``FeedForward`` (any acyclic graph); ``nn.registry.savable`` makes a
+    new layer savable.
+Error functions and training (chapters 2, 4)
+    ``losses`` (sum of squares, binary and softmax cross-entropy, fused with their canonical
+    outputs), ``optim`` (SGD, Adam, ``minimize`` on scipy, SCG), ``regularizers`` (weight
+    decay, the consistent Gaussian prior), ``callbacks`` (early stopping, schedules,
+    checkpoints); ``fit``, ``evaluate``, ``predict``, ``accuracy``, ``History``,
+    ``DivergenceError``; ``save``/``load`` (safetensors, no pickle).
+Tools, imported on first use
+    ``analysis`` (the Hessian, the local quadratic picture, symmetries, the evidence),
+    ``explain`` (worked solutions: every a, z, δ), ``logic`` (perceptron logic and the
+    compiler, chapters 5–6), ``data`` (scikit-learn's bundled data sets, split and
+    standardised), ``select`` (model-selection sweeps), ``sklearn`` (scikit-learn
+    estimators), ``plot`` (figures), ``tour`` (the main job).
+
+Example:
+    >>> import deltagrad as dg
+    >>> net = dg.nn.MLP("2-3-1", rng=0)
+    >>> E = dg.losses.sum_of_squares(net([[0.5, -1.0]]), [[0.3]])
+    >>> E.backward(); net.linear1.weight.grad.shape
+    (3, 2)
 """
 
 from . import callbacks, explain, logic, losses, nn, ops, optim, regularizers
 from ._state import enable_grad, is_grad_enabled, manual_seed, no_grad
 from .autograd import grad
 from .gradcheck import GradcheckError, gradcheck
+from .io import load, save
+from .nn.activation import relu, sigmoid, step, tanh
 from .ops import (concatenate, exp, linear, log, log_softmax, logsumexp, matmul, max, mean,
                   reshape, softmax, stack, sum, transpose, where)
-from .nn.activation import relu, sigmoid, step, tanh
 from .tensor import Tensor, tensor
-from .train import DivergenceError, History, evaluate, fit, predict
-from .io import load, save
+from .train import DivergenceError, History, accuracy, evaluate, fit, predict
 
 __version__ = "0.1.0"
 
+# subpackages loaded on first use: they pull in scipy.optimize, matplotlib or scikit-learn
+LAZY_SUBPACKAGES = ("analysis", "cli", "data", "plot", "select", "sklearn", "tour")
+
 __all__ = [
-    "DivergenceError", "GradcheckError", "History", "Tensor", "callbacks", "evaluate",
-    "explain", "fit", "load", "save",
-    "predict", "regularizers", "concatenate", "enable_grad", "exp", "grad", "gradcheck",
-    "is_grad_enabled", "linear", "log", "logic", "log_softmax", "logsumexp", "losses",
-    "manual_seed",
-    "matmul", "max", "mean", "nn", "no_grad", "ops", "optim", "relu", "reshape", "sigmoid",
-    "softmax", "stack", "step", "sum", "tanh", "tensor", "transpose", "where",
+    "DivergenceError", "GradcheckError", "History", "Tensor", "accuracy", "callbacks",
+    "concatenate", "enable_grad", "evaluate", "exp", "explain", "fit", "grad", "gradcheck",
+    "is_grad_enabled", "linear", "load", "log", "log_softmax", "logic", "logsumexp", "losses",
+    "manual_seed", "matmul", "max", "mean", "nn", "no_grad", "ops", "optim", "predict",
+    "regularizers", "relu", "reshape", "save", "sigmoid", "softmax", "stack", "step", "sum",
+    "tanh", "tensor", "transpose", "where",
 ]
+
+
+def __getattr__(name: str):
+    if name in LAZY_SUBPACKAGES:
+        import importlib
+
+        module = importlib.import_module(f".{name}", __name__)
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'deltagrad' has no attribute {name!r}")
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(LAZY_SUBPACKAGES))

@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 
+from . import _validate as check
 from . import ops
 from .tensor import Tensor
 
@@ -70,7 +71,13 @@ def _pattern_weights(sample_weight, y: Tensor, loss: str):
     return s[:, None]
 
 
-def _warn_non_canonical(y: Tensor, canonical: str, loss: str) -> None:
+# the canonical pairs (eq. 3.9): with this output activation, ∂E/∂a_k = y_k − t_k
+CANONICAL_OUTPUT = {"sum_of_squares": "identity", "binary_cross_entropy": "sigmoid",
+                    "cross_entropy": "softmax"}
+
+
+def _warn_non_canonical(y: Tensor, loss: str) -> None:
+    canonical = CANONICAL_OUTPUT[loss]
     if y._activation is not None and y._activation[0] != canonical:
         warnings.warn(f"{loss} after a {y._activation[0]} output is not a canonical pair: "
                       f"∂E/∂a is not y − t (the canonical output is {canonical})",
@@ -88,7 +95,7 @@ def sum_of_squares(y, t, reduction: str = "sum", sample_weight=None) -> Tensor:
         2.5
     """
     y, t = _check_pair(y, t, "sum_of_squares")
-    _warn_non_canonical(y, "identity", "sum_of_squares")
+    _warn_non_canonical(y, "sum_of_squares")
     s = _pattern_weights(sample_weight, y, "sum_of_squares")
     args = (y, t) if s is None else (y, t, s)
     return _reduce(ops.sum_of_squares_error(*args), y, reduction, "sum_of_squares")
@@ -111,7 +118,7 @@ def binary_cross_entropy(y, t, reduction: str = "sum", sample_weight=None) -> Te
         args = (y._activation[1], t, y) if s is None else (y._activation[1], t, y, s)
         E = ops.sigmoid_binary_cross_entropy(*args)
     else:
-        _warn_non_canonical(y, "sigmoid", "binary_cross_entropy")
+        _warn_non_canonical(y, "binary_cross_entropy")
         p = ops.where(y.data < _PROBABILITY_FLOOR, _PROBABILITY_FLOOR,
                       ops.where(y.data > 1 - _PROBABILITY_FLOOR, 1 - _PROBABILITY_FLOOR, y))
         terms = -(t * ops.log(p) + (1 - t) * ops.log(1 - p))
@@ -169,7 +176,7 @@ def cross_entropy(y, t, reduction: str = "sum", sample_weight=None) -> Tensor:
         args = (y._activation[1], t, y) if s is None else (y._activation[1], t, y, s)
         E = ops.softmax_cross_entropy(*args, normalised=labels)
     else:
-        _warn_non_canonical(y, "softmax", "cross_entropy")
+        _warn_non_canonical(y, "cross_entropy")
         p = ops.where(y.data < _PROBABILITY_FLOOR, _PROBABILITY_FLOOR, y)
         terms = -(t * ops.log(p))
         E = (terms if s is None else terms * s).sum()
@@ -190,10 +197,9 @@ LOSSES = {"sum_of_squares": sum_of_squares, "binary_cross_entropy": binary_cross
           "cross_entropy": cross_entropy}
 
 
-def get(name_or_fn):
+def get(name_or_fn, owner: str = "losses.get"):
     """A loss function by name (``"sum_of_squares"``, ...) or the callable itself."""
     if callable(name_or_fn):
         return name_or_fn
-    if name_or_fn not in LOSSES:
-        raise ValueError(f"unknown loss {name_or_fn!r}; expected one of {sorted(LOSSES)}")
-    return LOSSES[name_or_fn]
+    return LOSSES[check.choice(name_or_fn, LOSSES, "loss", owner, case_sensitive=True,
+                               alternative="a callable loss(y, t)")]

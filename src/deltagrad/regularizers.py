@@ -8,10 +8,10 @@ as a float for reporting.
 from __future__ import annotations
 
 import abc
-import numbers
 
 import numpy as np
 
+from . import _validate as check
 from . import ops
 from .nn.linear import Linear
 from .nn.module import Module
@@ -42,13 +42,6 @@ class Regularizer(abc.ABC):
         return float(sum(0.5 * c * float(np.vdot(p.data, p.data)) for c, p in self.terms(model)))
 
 
-def _check_coefficient(owner: str, name: str, value) -> float:
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not np.isfinite(value) \
-            or value < 0:
-        raise ValueError(f"{owner}: {name} must be a finite number ≥ 0, got {value!r}")
-    return float(value)
-
-
 class WeightDecay(Regularizer):
     """Ω(w) = (λ/2) wᵀw over all weights and biases (eq. 4.1), or weights only.
 
@@ -63,7 +56,7 @@ class WeightDecay(Regularizer):
     """
 
     def __init__(self, lam: float, include_biases: bool = True):
-        self.lam = _check_coefficient("WeightDecay", "lam", lam)
+        self.lam = check.non_negative(lam, "lam", "WeightDecay")
         self.include_biases = bool(include_biases)
 
     def terms(self, model: Module) -> list:
@@ -93,15 +86,16 @@ class ConsistentGaussianPrior(Regularizer):
 
     def __init__(self, alphas):
         if isinstance(alphas, dict):
-            self.alphas = {str(k): _check_coefficient("ConsistentGaussianPrior", f"alphas[{k!r}]",
-                                                      v) for k, v in alphas.items()}
+            self.alphas = {str(k): check.non_negative(v, f"alphas[{k!r}]",
+                                                      "ConsistentGaussianPrior")
+                           for k, v in alphas.items()}
         else:
             try:
                 alphas = list(alphas)
             except TypeError as err:
                 raise TypeError("ConsistentGaussianPrior: alphas must be a list (one per layer) "
                                 "or a dict by layer name") from err
-            self.alphas = [_check_coefficient("ConsistentGaussianPrior", f"alphas[{i}]", v)
+            self.alphas = [check.non_negative(v, f"alphas[{i}]", "ConsistentGaussianPrior")
                            for i, v in enumerate(alphas)]
 
     def coefficients(self, model: Module) -> list:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import _validate as check
 from . import losses as _losses
 from ._state import no_grad
 from .callbacks import Callback, ProgressBar
@@ -20,8 +21,7 @@ from .optim.optimizer import SGD, Adam, Optimizer
 from .tensor import Tensor
 
 FIRST_ORDER = {"sgd": (SGD, 0.01), "adam": (Adam, 0.001)}
-OPTIMIZER_NAMES = sorted(set(FIRST_ORDER) | {"cg", "bfgs", "lbfgs", "newton-cg", "trust-ncg",
-                                              "scg"})
+OPTIMIZER_NAMES = sorted(set(FIRST_ORDER) | set(METHODS))
 
 
 class DivergenceError(FloatingPointError):
@@ -124,12 +124,7 @@ def _as_targets(T, name: str, dtype, loss) -> np.ndarray:
 
 
 def _resolve_loss(loss):
-    if callable(loss):
-        return loss
-    if not isinstance(loss, str) or loss not in _losses.LOSSES:
-        raise ValueError(f"fit: unknown loss {loss!r}; expected one of {sorted(_losses.LOSSES)} "
-                         "or a callable loss(y, t)")
-    return _losses.LOSSES[loss]
+    return _losses.get(loss, owner="fit")
 
 
 def _resolve_optimizer(optimizer, model: Module, lr):
@@ -138,10 +133,8 @@ def _resolve_optimizer(optimizer, model: Module, lr):
         if lr is not None:
             raise ValueError("fit: lr is for optimizer names; set it on the optimizer instance")
         return optimizer
-    if not isinstance(optimizer, str) or optimizer.lower() not in OPTIMIZER_NAMES:
-        raise ValueError(f"fit: unknown optimizer {optimizer!r}; expected an Optimizer or one "
-                         f"of {OPTIMIZER_NAMES}")
-    name = optimizer.lower()
+    name = check.choice(optimizer, OPTIMIZER_NAMES, "optimizer", "fit",
+                        alternative="an Optimizer instance")
     if name in FIRST_ORDER:
         cls, default_lr = FIRST_ORDER[name]
         return cls(model.parameters(), lr=default_lr if lr is None else lr)
@@ -170,9 +163,7 @@ def _split(X, T, validation_split, validation_data, seed, dtype, loss):
 
 def _validation_rows(n: int, validation_split, seed) -> tuple:
     """``(training rows, validation rows)``: a seeded random fraction held out."""
-    if not isinstance(validation_split, float) or not 0 < validation_split < 1:
-        raise ValueError(f"fit: validation_split must be a fraction in (0, 1), "
-                         f"got {validation_split!r}")
+    check.fraction(validation_split, "validation_split", "fit")
     n_val = int(round(validation_split * n))
     if n_val < 1 or n_val >= n:
         raise ValueError(f"fit: validation_split={validation_split} leaves {n_val} of "
@@ -196,11 +187,8 @@ def _check_weights(sample_weight, n: int, dtype):
 def _batch_size(batch_size, n: int) -> int:
     if batch_size is None:
         return n
-    if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) \
-            or not 1 <= batch_size <= n:
-        raise ValueError(f"fit: batch_size must be an integer in [1, {n}] (the number of "
-                         f"training patterns) or None for the full batch, got {batch_size!r}")
-    return int(batch_size)
+    return check.positive_int(batch_size, "batch_size", "fit", maximum=n,
+                              alternative="None for the full batch")
 
 
 def _callbacks(callbacks, progress) -> list:
@@ -232,6 +220,30 @@ def evaluate(model: Module, X, T, loss="sum_of_squares") -> float:
     X = _as_inputs(X, "X", dtype)
     T = _as_targets(T, "T", dtype, loss_fn)
     return _error_per_pattern(model, X, T, loss_fn)
+
+
+def accuracy(model: Module, X, labels) -> float:
+    """The fraction of patterns classified correctly.
+
+    With several outputs the class is the largest output (softmax, §1.1.1); with one output
+    the class is 1 where y > 0.5 (a sigmoid's probability, §2.1.2). ``labels``: integer
+    classes ``(N,)``, or 0/1 targets ``(N, 1)`` for one output.
+
+    Example:
+        >>> import numpy as np, deltagrad as dg
+        >>> net = dg.nn.Linear(2, 2, rng=0); net.weight.data[...] = np.eye(2)
+        >>> dg.accuracy(net, np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]), [0, 1, 0])
+        0.6666666666666666
+    """
+    Y = predict(model, X)
+    labels = np.asarray(labels)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.shape != (len(Y),):
+        raise ValueError(f"accuracy: labels must hold one class per pattern, shape "
+                         f"({len(Y)},), got {labels.shape}")
+    predicted = (Y[:, 0] > 0.5).astype(int) if Y.shape[1] == 1 else np.argmax(Y, axis=1)
+    return float(np.mean(predicted == labels))
 
 
 def _error_per_pattern(model, X, T, loss_fn) -> float:
@@ -285,8 +297,8 @@ def fit(model: Module, X, T, loss="sum_of_squares", optimizer="sgd", epochs: int
     """
     if not isinstance(model, Module):
         raise TypeError(f"fit: model must be a deltagrad Module, got {type(model).__name__}")
-    if not isinstance(epochs, (int, np.integer)) or isinstance(epochs, bool) or epochs < 1:
-        raise ValueError(f"fit: epochs must be a positive integer, got {epochs!r}")
+    check.positive_int(epochs, "epochs", "fit")
+    check.seed(seed, "seed", "fit")
     loss_fn = _resolve_loss(loss)
     dtype = _model_dtype(model)
     X = _as_inputs(X, "X", dtype)
@@ -303,8 +315,8 @@ def fit(model: Module, X, T, loss="sum_of_squares", optimizer="sgd", epochs: int
                          f"batch_size must be None, got {batch_size!r}")
     batch = _batch_size(batch_size, len(X))
     for name, value in (("clip_grad_norm", clip_grad_norm), ("clip_grad_value", clip_grad_value)):
-        if value is not None and (not np.isfinite(value) or value <= 0):
-            raise ValueError(f"fit: {name} must be a positive number, got {value!r}")
+        if value is not None:
+            check.positive(value, name, "fit")
     history = History()
     trainer = Trainer(model, opt, history, int(epochs), Xv is not None)
     run = _Run(model, X, T, Xv, Tv, loss_fn, regularizer, trainer,

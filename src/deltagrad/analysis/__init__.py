@@ -20,4 +20,3 @@ __all__ = [
     "quadratic_approximation", "ravine", "ravine_matrix", "rescale_inputs", "rescale_outputs",
     "sign_flip", "spectrum", "sup_error", "trained_network",
 ]
-from .tour_section import tour_section  # noqa: E402, F401  (registered in deltagrad.tour)

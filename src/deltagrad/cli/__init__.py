@@ -1,17 +1,19 @@
 """The ``deltagrad`` command: one module per subcommand, errors as one line on stderr (exit 2).
 
 Each subcommand module defines ``HELP``, ``EXAMPLE``, ``add_arguments(parser)`` and
-``run(args) -> int``; register it in ``SUBCOMMANDS``.
+``run(args) -> int`` (importing what it needs inside ``run``); register it in ``SUBCOMMANDS``.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 import traceback
 
-SUBCOMMANDS = ["tour", "train", "predict", "explain", "logic"]
+from . import explain, logic, predict, tour, train
+
+SUBCOMMANDS = {"tour": tour, "train": train, "predict": predict, "explain": explain,
+               "logic": logic}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,8 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Run 'deltagrad COMMAND --help' for a command's options and an example.")
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in SUBCOMMANDS:
-        module = importlib.import_module(f"{__name__}.{name}")
+    for name, module in SUBCOMMANDS.items():
         sub = commands.add_parser(name, help=module.HELP, description=module.HELP,
                                   epilog=f"example: {module.EXAMPLE}",
                                   formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -3,6 +3,9 @@ notes — for a network given as a JSON spec, or for the practice questions of �
 
 from __future__ import annotations
 
+from .. import _validate as check
+from ._args import checked
+
 HELP = "show every number of a forward pass, backpropagation and the weight update"
 EXAMPLE = "deltagrad explain --question 1 --format markdown --precision 4"
 
@@ -14,8 +17,10 @@ def add_arguments(parser) -> None:
                         help="solve a practice question of §3.4 instead")
     parser.add_argument("--format", choices=["text", "markdown", "latex", "json"],
                         default="text")
-    parser.add_argument("--precision", type=int, default=6, help="decimals shown (default 6)")
-    parser.add_argument("--lr", type=float, default=None, help="η: also show the update")
+    parser.add_argument("--precision", type=checked(check.positive_int, maximum=17), default=6,
+                        help="decimals shown (default 6)")
+    parser.add_argument("--lr", type=checked(check.positive, float), default=None,
+                        help="η: also show the update")
 
 
 def run(args) -> int:

@@ -7,19 +7,30 @@ import sys
 import time
 
 HELP = "run the notes' chapters on real data and write DIR/index.html with figures"
-EXAMPLE = "deltagrad tour --out report/ --quick"
+EXAMPLE = "deltagrad tour --out report/ --quick --only logic"
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("--out", default="report", help="output folder (default: report)")
     parser.add_argument("--quick", action="store_true", help="smaller runs (about a minute)")
+    parser.add_argument("--only", action="append", metavar="NAME",
+                        help="run only this section (repeatable); see --list")
+    parser.add_argument("--list", action="store_true", help="name the sections and exit")
 
 
 def run(args) -> int:
-    from ..tour import run as run_tour
+    from .. import tour
 
+    if args.list:
+        for section in tour.SECTIONS:
+            print(f"{tour.name_of(section):16s} {tour.describe(section)}")
+        return 0
+    try:
+        tour.select(args.only)
+    except ValueError as err:
+        raise ValueError(f"--only: {str(err).removeprefix('tour: ')}") from None
     start = time.perf_counter()
-    run_tour(args.out, quick=args.quick, progress=sys.stderr.isatty())
+    tour.run(args.out, quick=args.quick, progress=sys.stderr.isatty(), only=args.only)
     print(f"tour written to {os.path.join(args.out, 'index.html')} "
           f"({time.perf_counter() - start:.1f} s)")
     return 0

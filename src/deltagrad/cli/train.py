@@ -6,6 +6,9 @@ import sys
 
 import numpy as np
 
+from .. import _validate as check
+from ._args import checked
+
 HELP = "train an MLP on a CSV file (one column is the target) and save it"
 EXAMPLE = ("deltagrad train wine.csv --target class --layers 32,16 --epochs 200 "
            "--out model.safetensors")
@@ -18,13 +21,14 @@ def add_arguments(parser) -> None:
     parser.add_argument("--activation", default="tanh", choices=["tanh", "sigmoid", "relu"])
     parser.add_argument("--task", default="auto", choices=["auto", "classification",
                                                            "regression"])
-    parser.add_argument("--epochs", type=int, default=200)
+    parser.add_argument("--epochs", type=checked(check.positive_int), default=200)
     parser.add_argument("--optimizer", default="adam",
                         choices=["adam", "sgd", "lbfgs", "cg", "bfgs", "scg"])
-    parser.add_argument("--lr", type=float, default=None, help="learning rate (adam, sgd)")
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--validation-split", type=float, default=0.2)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--lr", type=checked(check.positive, float), default=None,
+                        help="learning rate (adam, sgd)")
+    parser.add_argument("--batch-size", type=checked(check.positive_int), default=32)
+    parser.add_argument("--validation-split", type=checked(check.fraction, float), default=0.2)
+    parser.add_argument("--seed", type=checked(check.seed), default=0)
     parser.add_argument("--out", default="model.safetensors")
 
 
@@ -38,6 +42,7 @@ def _task(values: np.ndarray, requested: str) -> str:
 def run(args) -> int:
     from .. import fit, io, nn
     from ..callbacks import EarlyStopping
+    from ..data import Standardizer
     from ._csv import read_csv
 
     header, data = read_csv(args.csv)
@@ -53,12 +58,11 @@ def run(args) -> int:
         raise ValueError("no feature columns besides the target")
     X = data[:, [header.index(f) for f in features]]
     y = data[:, header.index(args.target)]
-    mean, std = X.mean(axis=0), X.std(axis=0)
-    std[std == 0] = 1.0
-    Xs = (X - mean) / std
+    scaler = Standardizer().fit(X)
+    Xs = scaler.transform(X)
     task = _task(y, args.task)
     extra = {"task": task, "target": args.target, "features": features,
-             "mean": mean.tolist(), "std": std.tolist()}
+             "mean": scaler.mean_.tolist(), "std": scaler.scale_.tolist()}
     if task == "classification":
         classes = np.unique(y)
         extra["classes"] = classes.tolist()

@@ -4,9 +4,9 @@ the notes show them, as text, Markdown, LaTeX or JSON — with the engine's own 
 from .backprop import SUPPORTED, backprop, layers_of
 from .logic import logic
 from .questions import SPECS, hidden_unit, network, question
+from .rules import hidden_delta
 from .solution import Line, Section, Solution
 from .spec import build, load_spec
 
 __all__ = ["SPECS", "SUPPORTED", "Line", "Section", "Solution", "backprop", "build",
-           "hidden_unit", "layers_of", "load_spec", "logic", "network", "question"]
-from .tour_section import tour_section  # noqa: E402, F401  (registered in deltagrad.tour)
+           "hidden_delta", "hidden_unit", "layers_of", "load_spec", "logic", "network", "question"]

@@ -22,8 +22,7 @@ from .solution import Line, Solution
 _ACTIVATION_CLASSES = set(ACTIVATIONS.values())
 DERIVATIVE = {"identity": "1", "sigmoid": "z(1 − z)", "tanh": "1 − z²",
               "relu": "1 if a > 0 else 0", "step": "0"}
-CANONICAL = {"sum_of_squares": "identity", "binary_cross_entropy": "sigmoid",
-             "cross_entropy": "softmax"}
+CANONICAL = _losses.CANONICAL_OUTPUT  # the one table of canonical pairs (eq. 3.9)
 ERROR_TEXT = {"sum_of_squares": "½ Σ_k (y_k − t_k)² (eq. 2.5)",
               "binary_cross_entropy": "−Σ_k {t_k ln y_k + (1 − t_k) ln(1 − y_k)} (eq. 2.10)",
               "cross_entropy": "−Σ_k t_k ln y_k (eq. 9.2)"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..nn.container import MLP
-from ..nn.utils import hidden_delta
+from .rules import hidden_delta
 from .backprop import DERIVATIVE, _v, backprop
 from .solution import Line, Solution
 

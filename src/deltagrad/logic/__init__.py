@@ -23,4 +23,3 @@ __all__ = [
     "minimal_cover", "parse", "perceptron_learning", "prime_implicants", "to_step_network",
     "train_smooth", "truth_table_inputs", "variables", "verify", "xor_network",
 ]
-from .tour_section import tour_section  # noqa: E402, F401  (registered in deltagrad.tour)

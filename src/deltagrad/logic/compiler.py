@@ -10,7 +10,8 @@ import numpy as np
 
 from . import parser
 from .gates import gate_weights
-from .network import MAX_EXHAUSTIVE, LogicNetwork, input_names, truth_table_inputs
+from .._naming import input_names
+from .network import MAX_EXHAUSTIVE, LogicNetwork, truth_table_inputs
 
 STRATEGIES = ("structure", "dnf", "minimal")
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .network import LogicNetwork, input_names
+from .._naming import input_names
+from .network import LogicNetwork
 
 # name -> (weight per input, bias as a function of n)  (§5.2, §6.2)
 GATES = {

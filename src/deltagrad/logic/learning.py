@@ -10,7 +10,8 @@ from .. import losses
 from ..nn.activation import Sigmoid, Tanh
 from ..nn.container import MLP
 from .compiler import as_truth_table
-from .network import LogicNetwork, input_names, truth_table_inputs
+from .._naming import input_names
+from .network import LogicNetwork, truth_table_inputs
 
 
 @dataclass

@@ -10,6 +10,7 @@ import numpy as np
 
 from .._state import no_grad
 from ..nn.container import MLP
+from ..nn.registry import dense_weights, layer_sizes, savable
 from . import parser
 
 MAX_EXHAUSTIVE = 20
@@ -24,11 +25,7 @@ def truth_table_inputs(n: int) -> np.ndarray:
     return ((rows >> shifts) & 1).astype(np.float64)
 
 
-def input_names(n: int) -> list:
-    """``["x1", …, "xn"]``, the notes' names for the inputs."""
-    return [f"x{i}" for i in range(1, n + 1)]
-
-
+@savable()
 class LogicNetwork(MLP):
     """A network of perceptrons: every layer is ``Linear`` followed by ``Step``.
 
@@ -48,6 +45,23 @@ class LogicNetwork(MLP):
         object.__setattr__(self, "variables", list(variables))
         object.__setattr__(self, "labels", [list(labels) for _, _, labels in layers])
         object.__setattr__(self, "expression", expression)
+
+    def config(self) -> dict:
+        return {"sizes": self.sizes, "variables": self.variables, "labels": self.labels,
+                "expression": self.expression}
+
+    @classmethod
+    def from_config(cls, spec):
+        sizes = spec.get("sizes", list, layer_sizes)
+        spec.reserve(dense_weights(sizes))
+        variables = spec.get("variables", list, lambda v: len(v) == sizes[0] and all(
+            isinstance(x, str) for x in v))
+        labels = spec.get("labels", list, lambda v: len(v) == len(sizes) - 1 and all(
+            isinstance(ls, list) and len(ls) == n and all(isinstance(x, str) for x in ls)
+            for ls, n in zip(v, sizes[1:])))
+        layers = [(np.zeros((n_out, n_in)), np.zeros(n_out), lab)
+                  for n_in, n_out, lab in zip(sizes[:-1], sizes[1:], labels)]
+        return cls(layers, variables, expression=spec.get("expression", (str, type(None))))
 
     @property
     def n_inputs(self) -> int:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..nn.feedforward import natural_key
+from .._naming import natural_key
 
 _TOKEN = re.compile(r"\s*(?:(?P<name>[A-Za-z_][A-Za-z_0-9]*)|(?P<const>[01])(?![0-9])"
                     r"|(?P<op>[&|~^()]))")

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linprog
 
 from .compiler import as_truth_table
 from .network import truth_table_inputs
@@ -48,6 +47,8 @@ def is_linearly_separable(table, n: int | None = None) -> Separability:
     A = np.vstack([-np.hstack([pos, np.ones((len(pos), 1))]),
                    np.hstack([neg, np.ones((len(neg), 1))])])
     rhs = np.concatenate([np.zeros(len(pos)), -np.ones(len(neg))])
+    from scipy.optimize import linprog  # here: scipy.optimize is slow to import
+
     result = linprog(np.zeros(n + 1), A_ub=A, b_ub=rhs, bounds=[(None, None)] * (n + 1),
                      method="highs")
     if result.status == 0:
@@ -63,6 +64,8 @@ def _common_point(pos: np.ndarray, neg: np.ndarray) -> dict:
                       np.hstack([np.ones(p), np.zeros(q)]),
                       np.hstack([np.zeros(p), np.ones(q)])])
     b_eq = np.concatenate([np.zeros(pos.shape[1]), [1.0, 1.0]])
+    from scipy.optimize import linprog
+
     result = linprog(np.zeros(p + q), A_eq=A_eq, b_eq=b_eq, bounds=[(0, None)] * (p + q),
                      method="highs")
     lam, mu = result.x[:p], result.x[p:]

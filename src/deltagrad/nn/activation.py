@@ -9,6 +9,7 @@ from __future__ import annotations
 from .. import ops
 from ..tensor import Tensor
 from .module import Module
+from .registry import savable
 
 
 def _record(y: Tensor, name: str, a: Tensor) -> Tensor:
@@ -57,35 +58,48 @@ class _Activation(Module):
     def forward(self, a):
         return self.function(a)
 
+    def config(self) -> dict:
+        return {}
 
+    @classmethod
+    def from_config(cls, spec):
+        return cls()
+
+
+@savable()
 class Identity(_Activation):
     """y = a."""
 
 
+@savable()
 class Sigmoid(_Activation):
     """Logistic sigmoid, see :func:`sigmoid`."""
     function = staticmethod(sigmoid)
     name = "sigmoid"
 
 
+@savable()
 class Tanh(_Activation):
     """Hyperbolic tangent, see :func:`tanh`."""
     function = staticmethod(tanh)
     name = "tanh"
 
 
+@savable()
 class ReLU(_Activation):
     """Rectified linear unit, see :func:`relu`."""
     function = staticmethod(relu)
     name = "relu"
 
 
+@savable()
 class Step(_Activation):
     """Heaviside step of the perceptron (eq. 5.2), see :func:`step`."""
     function = staticmethod(step)
     name = "step"
 
 
+@savable()
 class Softmax(Module):
     """Softmax over ``axis`` (the multiclass output of §1.1.1)."""
 
@@ -101,6 +115,13 @@ class Softmax(Module):
 
     def extra_repr(self) -> str:
         return "" if self.axis == -1 else f"axis={self.axis}"
+
+    def config(self) -> dict:
+        return {"axis": self.axis}
+
+    @classmethod
+    def from_config(cls, spec):
+        return cls(axis=spec.get("axis", int, lambda v: -8 <= v <= 8, default=-1))
 
 
 ACTIVATIONS = {"identity": Identity, "linear": Identity, "sigmoid": Sigmoid,

@@ -10,8 +10,10 @@ from .. import _state
 from .activation import ACTIVATIONS, activation
 from .linear import Linear
 from .module import Module
+from .registry import config_of, dense_weights, layer_sizes, savable
 
 
+@savable()
 class Sequential(Module):
     """Modules applied one after another.
 
@@ -45,6 +47,21 @@ class Sequential(Module):
     def __getitem__(self, index: int) -> Module:
         return list(self._modules.values())[index]
 
+    def config(self) -> dict:
+        return {"children": [{"name": name, "module": config_of(child)}
+                             for name, child in self.named_children()]}
+
+    @classmethod
+    def from_config(cls, spec):
+        modules = {}
+        for i, child in enumerate(spec.get("children", list, lambda v: 1 <= len(v) <= 10_000)):
+            item = spec.item(child, f"{spec.where}.children[{i}]")
+            name = item.get("name", str, lambda v: v.isidentifier() or v.isdigit())
+            if name in modules:
+                raise ValueError(f"{item.where}: repeated child name {name!r}")
+            modules[name] = item.module(item.get("module", dict), f"{item.where}.module")
+        return cls(modules)
+
 
 def parse_sizes(sizes) -> list:
     """``"2-3-2-1"`` or ``[2, 3, 2, 1]`` → ``[2, 3, 2, 1]`` (inputs, hidden..., outputs)."""
@@ -59,6 +76,7 @@ def parse_sizes(sizes) -> list:
     return [int(s) for s in sizes]
 
 
+@savable()
 class MLP(Sequential):
     """A feed-forward network of fully connected layers (eq. 1.5, any depth).
 
@@ -108,3 +126,15 @@ class MLP(Sequential):
 
     def extra_repr(self) -> str:
         return "-".join(map(str, self.sizes))
+
+    def config(self) -> dict:
+        return {"sizes": self.sizes, "activations": self.activations,
+                "dtype": str(self.linears[0].weight.dtype)}
+
+    @classmethod
+    def from_config(cls, spec):
+        sizes = spec.get("sizes", list, layer_sizes)
+        spec.reserve(dense_weights(sizes))
+        acts = spec.get("activations", list, lambda v: len(v) == len(sizes) - 1 and all(
+            isinstance(a, str) and a in ACTIVATIONS for a in v))
+        return cls(sizes, hidden=acts[:-1], output=acts[-1], rng=0, dtype=spec.dtype())

@@ -4,21 +4,16 @@ autodiff. A closed directed cycle is refused (Definition 1.5)."""
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from .. import _state, ops
+from .._naming import natural_key
 from ..tensor import Tensor
 from .activation import ACTIVATIONS
 from .module import Module, Parameter
+from .registry import savable
 
 _ELEMENTWISE = {name for name in ACTIVATIONS if name != "softmax"}  # units are scalar
-
-
-def natural_key(name: str):
-    """Sort key putting x2 before x10."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", str(name))]
 
 
 def _find_cycle(nodes, edges) -> list | None:
@@ -50,6 +45,7 @@ def _find_cycle(nodes, edges) -> list | None:
     return None
 
 
+@savable()
 class FeedForward(Module):
     """A feed-forward network given as a directed acyclic graph of units.
 
@@ -204,6 +200,24 @@ class FeedForward(Module):
                 for j, target in enumerate(names[l]):
                     getattr(net, f"b_{target}").data[...] = linear.bias.data[j]
         return net
+
+    def config(self) -> dict:
+        first = self.order[0]
+        return {"units": self.units, "inputs": self.inputs, "outputs": self.outputs,
+                "edges": [[s, u] for u in self.order for s in self.sources[u]],
+                "bias": getattr(self, f"b_{first}") is not None,
+                "dtype": str(getattr(self, f"w_{first}").dtype)}
+
+    @classmethod
+    def from_config(cls, spec):
+        names = lambda v: all(isinstance(x, str) for x in v)  # noqa: E731
+        units = spec.get("units", dict, lambda v: 1 <= len(v) <= 100_000 and names(v.values()))
+        edges = spec.get("edges", list, lambda v: all(
+            isinstance(e, list) and len(e) == 2 and names(e) for e in v))
+        inputs, outputs = spec.get("inputs", list, names), spec.get("outputs", list, names)
+        spec.reserve(len(edges) + len(units))
+        return cls(units, [tuple(e) for e in edges], inputs=inputs, outputs=outputs,
+                   bias=spec.get("bias", bool), rng=0, dtype=spec.dtype())
 
     def extra_repr(self) -> str:
         edges = sum(len(s) for s in self.sources.values())

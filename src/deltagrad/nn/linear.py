@@ -5,12 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _state, ops
+from .. import _validate as check
 from ..tensor import Tensor
 from .module import Module, Parameter
+from .registry import positive, savable
 
 INITS = ("glorot", "he")
 
 
+@savable()
 class Linear(Module):
     """A fully connected layer: ``a = x @ weight.T + bias``.
 
@@ -37,17 +40,10 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True, rng=None,
                  dtype=None, init: str = "glorot"):
         super().__init__()
-        for arg, value in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"Linear: {arg} must be a positive integer, got {value!r}")
-        if init not in INITS:
-            raise ValueError(f"Linear: init must be one of {INITS}, got {init!r}")
-        self.in_features = int(in_features)
-        self.out_features = int(out_features)
-        self.init = init
-        dtype = np.dtype(dtype) if dtype is not None else _state.default_dtype
-        if dtype.kind != "f":
-            raise TypeError(f"Linear: dtype must be a float dtype, got {dtype}")
+        self.in_features = check.positive_int(in_features, "in_features", "Linear")
+        self.out_features = check.positive_int(out_features, "out_features", "Linear")
+        self.init = check.choice(init, INITS, "init", "Linear")
+        dtype = check.float_dtype(dtype, "Linear")
         self.weight = Parameter(np.zeros((self.out_features, self.in_features), dtype=dtype))
         self.bias = Parameter(np.zeros(self.out_features, dtype=dtype)) if bias else None
         self.reset_parameters(rng)
@@ -81,6 +77,20 @@ class Linear(Module):
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
+
+    def config(self) -> dict:
+        return {"in_features": self.in_features, "out_features": self.out_features,
+                "bias": self.bias is not None, "init": self.init,
+                "dtype": str(self.weight.dtype)}
+
+    @classmethod
+    def from_config(cls, spec):
+        n_in = spec.get("in_features", int, positive)
+        n_out = spec.get("out_features", int, positive)
+        bias = spec.get("bias", bool)
+        spec.reserve(n_in * n_out + (n_out if bias else 0))
+        return cls(n_in, n_out, bias=bias, init=spec.get("init", str, INITS.__contains__),
+                   dtype=spec.dtype(), rng=0)
 
 
 def _check_input(layer: Linear, x) -> Tensor:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit
 
 from .base import Primitive, polymorphic
 
@@ -45,7 +44,17 @@ log = Primitive("log", np.log, (
 tanh = Primitive("tanh", np.tanh, (
     lambda g, ans, x: g * (1 - ans * ans),  # tanh' = 1 − z² (eq. 3.3)
 ))
-sigmoid = Primitive("sigmoid", expit, (  # expit is stable: no overflow at ±1000
+
+
+def _expit(x):
+    """scipy's logistic σ(x): stable, no overflow at ±1000 (scipy.special is imported on
+    first use, since it costs more to import than NumPy)."""
+    from scipy.special import expit
+
+    return expit(x)
+
+
+sigmoid = Primitive("sigmoid", _expit, (
     lambda g, ans, x: g * ans * (1 - ans),  # σ' = σ(1 − σ)
 ))
 relu = Primitive("relu", lambda x: np.maximum(x, 0), (

@@ -8,14 +8,15 @@ R-operator); scaled conjugate gradients (``"SCG"``) is :func:`deltagrad.optim.sc
 from __future__ import annotations
 
 import numpy as np
-import scipy.optimize
 
+from .. import _validate as check
 from ..autograd import grad as _grad
 from ..nn.module import Module
 from ..nn.utils import parameters_to_vector, vector_to_parameters
 from ..tensor import Tensor
 from .scg import scg
 
+# the one table of batch methods: the names fit() and minimize() accept → scipy's names
 METHODS = {"cg": "CG", "bfgs": "BFGS", "l-bfgs-b": "L-BFGS-B", "lbfgs": "L-BFGS-B",
            "newton-cg": "Newton-CG", "trust-ncg": "trust-ncg", "scg": "SCG"}
 _HESSIAN_METHODS = ("Newton-CG", "trust-ncg")
@@ -23,10 +24,7 @@ _HESSIAN_METHODS = ("Newton-CG", "trust-ncg")
 
 def method_name(method: str) -> str:
     """The canonical scipy name of ``method`` (case-insensitive; ``"lbfgs"`` is L-BFGS-B)."""
-    if not isinstance(method, str) or method.lower() not in METHODS:
-        raise ValueError(f"minimize: unknown method {method!r}; expected one of "
-                         f"{sorted(set(METHODS.values()))}")
-    return METHODS[method.lower()]
+    return METHODS[check.choice(method, METHODS, "method", "minimize")]
 
 
 class FlatObjective:
@@ -122,8 +120,8 @@ def minimize(model: Module, objective, method: str = "L-BFGS-B", maxiter: int | 
         array([2., 1.])
     """
     name = method_name(method)
-    if maxiter is not None and (not isinstance(maxiter, (int, np.integer)) or maxiter < 1):
-        raise ValueError(f"minimize: maxiter must be a positive integer, got {maxiter!r}")
+    if maxiter is not None:
+        check.positive_int(maxiter, "maxiter", "minimize")
     flat = FlatObjective(model, objective)
     x0 = parameters_to_vector(flat.params)
 
@@ -142,6 +140,8 @@ def minimize(model: Module, objective, method: str = "L-BFGS-B", maxiter: int | 
             kwargs["gtol"] = tol
         result = scg(flat.fun, x0, callback=report, **kwargs)
     else:
+        import scipy.optimize  # here: slow to import, and only the batch methods need it
+
         opts = dict(options or {})
         if maxiter is not None:
             opts["maxiter"] = maxiter

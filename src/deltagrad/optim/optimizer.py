@@ -3,25 +3,11 @@
 from __future__ import annotations
 
 import abc
-import numbers
 
 import numpy as np
 
+from .. import _validate as check
 from ..tensor import Tensor
-
-
-def _check_number(owner: str, name: str, value, low=0.0, low_inclusive=True, high=None,
-                  high_inclusive=False) -> float:
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not np.isfinite(value):
-        raise ValueError(f"{owner}: {name} must be a finite number, got {value!r}")
-    too_low = value < low if low_inclusive else value <= low
-    too_high = high is not None and (value > high if high_inclusive else value >= high)
-    if too_low or too_high:
-        lo = "[" if low_inclusive else "("
-        hi = ("]" if high_inclusive else ")") if high is not None else ")"
-        raise ValueError(f"{owner}: {name} must lie in {lo}{low}, "
-                         f"{high if high is not None else '∞'}{hi}, got {value!r}")
-    return float(value)
 
 
 class Optimizer(abc.ABC):
@@ -85,8 +71,8 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr: float, momentum: float = 0.0, nesterov: bool = False):
         super().__init__(params)
-        self.lr = _check_number("SGD", "lr", lr, low=0.0, low_inclusive=False)
-        self.momentum = _check_number("SGD", "momentum", momentum, 0.0, True, 1.0, False)
+        self.lr = check.positive(lr, "lr", "SGD")
+        self.momentum = check.real(momentum, "momentum", "SGD", low=0.0, high=1.0)
         if nesterov and self.momentum == 0:
             raise ValueError("SGD: nesterov=True needs a momentum > 0")
         self.nesterov = bool(nesterov)
@@ -131,12 +117,12 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8):
         super().__init__(params)
-        self.lr = _check_number("Adam", "lr", lr, low=0.0, low_inclusive=False)
+        self.lr = check.positive(lr, "lr", "Adam")
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"Adam: betas must be a pair (β₁, β₂), got {betas!r}")
-        self.beta1 = _check_number("Adam", "betas[0]", betas[0], 0.0, True, 1.0, False)
-        self.beta2 = _check_number("Adam", "betas[1]", betas[1], 0.0, True, 1.0, False)
-        self.eps = _check_number("Adam", "eps", eps, low=0.0, low_inclusive=False)
+        self.beta1 = check.real(betas[0], "betas[0]", "Adam", low=0.0, high=1.0)
+        self.beta2 = check.real(betas[1], "betas[1]", "Adam", low=0.0, high=1.0)
+        self.eps = check.positive(eps, "eps", "Adam")
 
     def _update(self, p, g, state) -> None:
         adam_update(p.data, g, self.lr, self.beta1, self.beta2, self.eps, state)

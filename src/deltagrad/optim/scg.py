@@ -9,14 +9,13 @@ A step is taken only when it lowers the error, so the error decreases monotonica
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import OptimizeResult
 
 SIGMA0 = 1e-4
 LAMBDA_MIN, LAMBDA_MAX = 1e-15, 1e100
 
 
 def scg(fun, x0, maxiter: int = 1000, gtol: float = 1e-5, xtol: float = 1e-10,
-        ftol: float = 1e-12, callback=None) -> OptimizeResult:
+        ftol: float = 1e-12, callback=None):
     """Minimise ``fun`` by scaled conjugate gradients.
 
     Args:
@@ -32,6 +31,8 @@ def scg(fun, x0, maxiter: int = 1000, gtol: float = 1e-5, xtol: float = 1e-10,
     Returns:
         scipy's ``OptimizeResult`` (x, fun, jac, nit, nfev, njev, success, message).
     """
+    from scipy.optimize import OptimizeResult  # here: scipy.optimize is slow to import
+
     x = np.array(x0, dtype=np.float64)
     f_old, g_new = fun(x)
     nfev = njev = 1

@@ -1,45 +1,77 @@
 """The main job: ``deltagrad tour`` runs one section per chapter group on real data and writes
 an HTML page (and a README.md) with text, tables and figures.
 
-A section is one library function in the module it shows, ``tour_section(report)``; ``SECTIONS``
-registers them in reading order (a fixed list: nothing is imported by a name from outside).
+Each chapter group is one module here with ``section(report)``, written against deltagrad's
+public API and :mod:`deltagrad.data` only; :data:`SECTIONS` lists them in reading order.
+A new chapter is one new module and one line below.
 """
 
 from __future__ import annotations
 
-import importlib
 import time
 
+from . import error_surface, logic, training, worked_examples
 from .report import Report, Section
 
-SECTIONS = [
-    ("deltagrad.explain", "Worked examples: forward pass, backpropagation, practice questions"),
-    ("deltagrad.training_tour", "Training, regularisation and early stopping"),
-    ("deltagrad.analysis", "The error surface, symmetries and universal approximation"),
-    ("deltagrad.logic", "Logic with perceptrons"),
-]
+SECTIONS = [worked_examples.section, training.section, error_surface.section, logic.section]
 
 TITLE = "deltagrad: a tour of the lecture notes on real data"
-INTRO = ("Every number on this page was computed just now by deltagrad — its own "
-         "backpropagation on NumPy — running the lecture notes' examples and methods on "
-         "scikit-learn's bundled data sets (digits, diabetes, breast cancer, wine).")
 
 
-def run(out: str, quick: bool = False, progress: bool = True) -> Report:
-    """Run every registered section into ``out``; returns the report."""
+def name_of(section) -> str:
+    """The name ``--only`` takes: the section's module name (``"training"``)."""
+    return section.__module__.rsplit(".", 1)[-1]
+
+
+def describe(section) -> str:
+    """The first paragraph of the section's module docstring, on one line."""
+    import sys
+
+    doc = sys.modules[section.__module__].__doc__ or ""
+    return " ".join(doc.strip().split("\n\n")[0].split())
+
+
+def select(only=None) -> list:
+    """The sections named in ``only`` (in reading order), or all of them."""
+    if not only:
+        return list(SECTIONS)
+    names = [name_of(s) for s in SECTIONS]
+    unknown = [n for n in only if n not in names]
+    if unknown:
+        raise ValueError(f"tour: unknown section {unknown[0]!r}; expected one of {names}")
+    return [s for s in SECTIONS if name_of(s) in only]
+
+
+def run(out: str, quick: bool = False, progress: bool = True, only=None) -> Report:
+    """Run the chosen sections (all by default) into ``out``; returns the report."""
     import matplotlib
 
     matplotlib.use("Agg")
     from tqdm.auto import tqdm
 
+    from ..data import record_loads
+
+    chosen = select(only)
     report = Report(out, quick=quick)
     start = time.perf_counter()
-    bar = tqdm(SECTIONS, desc="tour", unit="section", disable=not progress)
-    for module_name, description in bar:
-        bar.set_postfix_str(description[:40])
-        importlib.import_module(module_name).tour_section(report)
-    report.write(TITLE, INTRO, time.perf_counter() - start)
+    bar = tqdm(chosen, desc="tour", unit="section", disable=not progress)
+    with record_loads() as datasets:
+        for section in bar:
+            bar.set_postfix_str(name_of(section))
+            first, began = len(report.sections), time.perf_counter()
+            section(report)
+            for s in report.sections[first:]:
+                s.seconds = (time.perf_counter() - began) / (len(report.sections) - first)
+    report.write(TITLE, _intro(datasets), time.perf_counter() - start)
     return report
 
 
-__all__ = ["SECTIONS", "Report", "Section", "run"]
+def _intro(datasets: list) -> str:
+    used = (" on scikit-learn's bundled data sets (" + ", ".join(datasets) + ")"
+            if datasets else "")
+    return ("Every number on this page was computed just now by deltagrad — its own "
+            "backpropagation on NumPy — running the lecture notes' examples and methods"
+            f"{used}.")
+
+
+__all__ = ["SECTIONS", "Report", "Section", "describe", "name_of", "run", "select"]

@@ -13,6 +13,12 @@ class Section:
 
     def __init__(self, report: Report, title: str, chapters: str):
         self.report, self.title, self.chapters, self.blocks = report, title, chapters, []
+        self.seconds = None  # the running time, set by the tour
+
+    @property
+    def subtitle(self) -> str:
+        """The chapters, and the running time once known: ``"chapters 2–3 · 12.3 s"``."""
+        return self.chapters + ("" if self.seconds is None else f" · {self.seconds:.1f} s")
 
     def text(self, paragraph: str) -> None:
         self.blocks.append(("p", paragraph))
@@ -72,12 +78,12 @@ class Report:
         parts = [f"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                  f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>",
                  f"<h1>{html.escape(title)}</h1>", f"<p>{_inline_html(intro)}</p>", "<ul>"]
-        parts += [f'<li><a href="#s{i}">{html.escape(s.title)}</a> ({html.escape(s.chapters)})'
+        parts += [f'<li><a href="#s{i}">{html.escape(s.title)}</a> ({html.escape(s.subtitle)})'
                   f"</li>" for i, s in enumerate(self.sections)]
         parts.append("</ul>")
         for i, section in enumerate(self.sections):
             parts.append(f'<h2 id="s{i}">{html.escape(section.title)} '
-                         f'<small>{html.escape(section.chapters)}</small></h2>')
+                         f'<small>{html.escape(section.subtitle)}</small></h2>')
             for block in section.blocks:
                 parts.append(_html_block(block))
         parts.append(f"<footer>{_inline_html(footer)}</footer>\n</body>\n</html>\n")
@@ -86,7 +92,7 @@ class Report:
     def _markdown(self, title, intro, footer) -> str:
         lines = [f"# {title}", "", intro, ""]
         for section in self.sections:
-            lines += [f"## {section.title} ({section.chapters})", ""]
+            lines += [f"## {section.title} ({section.subtitle})", ""]
             for block in section.blocks:
                 lines += _markdown_block(block) + [""]
         return "\n".join(lines + [footer, ""])

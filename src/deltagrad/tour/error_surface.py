@@ -7,22 +7,17 @@ import math
 
 import numpy as np
 
-from .hessian import hessian, is_local_minimum, spectrum
-from .ravine import ravine
-from .symmetry import canonical_form, equivalent_networks
-from .universal import bump_network, sup_error, trained_network
+from deltagrad import losses, nn, optim, plot
+from deltagrad.analysis import (bump_network, canonical_form, equivalent_networks, hessian,
+                                is_local_minimum, ravine, spectrum, sup_error, trained_network)
+from deltagrad.data import load_tabular
+from deltagrad.regularizers import ConsistentGaussianPrior
 
 
-def tour_section(report) -> None:
-    from sklearn.datasets import load_diabetes
-
-    from .. import losses, nn, optim, plot
-    from ..regularizers import ConsistentGaussianPrior
-
+def section(report) -> None:
     s = report.section("The error surface, symmetries and universal approximation",
                        "chapters 1–2")
-    X, t = load_diabetes(return_X_y=True)
-    X, T = (X - X.mean(0)) / X.std(0), ((t - t.mean()) / t.std())[:, None]
+    X, T = load_tabular("diabetes")
     net = nn.MLP("10-6-1", hidden="tanh", rng=0)
     prior = ConsistentGaussianPrior([1.0, 1.0])
 

@@ -5,24 +5,17 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def _datasets():
-    from sklearn.datasets import load_breast_cancer, load_diabetes
-
-    X, t = load_diabetes(return_X_y=True)
-    diabetes = ((X - X.mean(0)) / X.std(0), ((t - t.mean()) / t.std())[:, None])
-    X, y = load_breast_cancer(return_X_y=True)
-    cancer = ((X - X.mean(0)) / X.std(0), y[:, None].astype(float))
-    return diabetes, cancer
+from deltagrad import fit, losses, nn, optim, plot, select
+from deltagrad.callbacks import EarlyStopping
+from deltagrad.data import load_tabular
+from deltagrad.regularizers import ConsistentGaussianPrior, WeightDecay
 
 
-def tour_section(report) -> None:
-    from . import analysis, fit, losses, nn, plot, select
-    from .callbacks import EarlyStopping
-    from .regularizers import ConsistentGaussianPrior, WeightDecay
-
+def section(report) -> None:
     s = report.section("Training, regularisation and early stopping", "chapters 2 and 4")
-    (Xd, Td), (Xc, Tc) = _datasets()
+    Xd, Td = load_tabular("diabetes")
+    Xc, labels = load_tabular("breast_cancer")
+    Tc = labels[:, None].astype(float)
     epochs = 150 if report.quick else 600
     net = nn.MLP("30-32-1", hidden="tanh", output="sigmoid", rng=0)
     h = fit(net, Xc, Tc, loss="binary_cross_entropy", optimizer="adam", lr=0.01, epochs=epochs,
@@ -59,7 +52,7 @@ def tour_section(report) -> None:
                     bool(np.all(np.diff(gd.error) <= 1e-12))])
     s.table(["optimiser", "iterations", "training E/N", "monotone"], methods,
             caption="Batch methods on the same problem (§2.4.1): 40 iterations each")
-    _early_stopping_vs_decay(s, analysis, plot)
+    _early_stopping_vs_decay(s)
     seeds = [0, 1] if report.quick else [0, 1, 2, 3]
     sizes = [1, 2, 4, 8] if report.quick else [1, 2, 4, 8, 16, 32]
     result = select.sweep(lambda p, seed: nn.MLP([10, p["hidden"], 1], hidden="tanh", rng=seed),
@@ -75,11 +68,8 @@ def tour_section(report) -> None:
            f"residual standard deviation of {1 / np.sqrt(beta):.3f} in standardised units.")
 
 
-def _early_stopping_vs_decay(s, analysis, plot) -> None:
+def _early_stopping_vs_decay(s) -> None:
     """§4.4.3 on an exactly quadratic error: both factors against the eigenvalues."""
-    from . import fit, losses, nn, optim
-    from .regularizers import WeightDecay
-
     rng = np.random.default_rng(0)
     X = rng.normal(size=(40, 6)) * np.geomspace(0.05, 2.0, 6)
     T = (X @ rng.normal(size=6) + 0.1 * rng.normal(size=40))[:, None]

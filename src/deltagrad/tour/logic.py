@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .compiler import all_functions, compile, from_truth_table
-from .gates import gate
-from .learning import perceptron_learning, to_step_network, train_smooth
-from .network import truth_table_inputs, verify
-from .separability import is_linearly_separable
+from deltagrad.explain import logic as trace
+from deltagrad.logic import (all_functions, compile, from_truth_table, gate,
+                             is_linearly_separable, perceptron_learning, to_step_network,
+                             train_smooth, truth_table_inputs, verify)
 
 
-def tour_section(report) -> None:
-    from ..explain.logic import logic as trace
-
+def section(report) -> None:
     s = report.section("Logic with perceptrons", "chapters 5–6")
     rows = []
     for name in ("and", "or", "nand", "nor"):

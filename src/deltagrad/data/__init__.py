@@ -1,0 +1,22 @@
+"""Real data for the examples, the tour and the tests: scikit-learn's bundled data sets, split
+and standardised one way everywhere.
+
+``digits`` (8×8 handwritten digits, flat or as ``(N, 1, 8, 8)`` images) and the tabular sets
+``iris``, ``wine``, ``breast_cancer`` and ``diabetes``; :func:`standardize` is the one
+standardisation helper. Nothing is downloaded: scikit-learn ships these files
+(``pip install 'deltagrad[datasets]'``).
+
+Example:
+    >>> import deltagrad as dg
+    >>> (X, y), (X_test, y_test) = dg.data.load_digits_split()
+    >>> X.shape, X_test.shape
+    ((1437, 64), (360, 64))
+"""
+
+from ._sklearn import record_loads
+from .digits import load_digits, load_digits_split
+from .tabular import TABULAR, load_tabular, load_tabular_split
+from .transforms import Standardizer, standardize
+
+__all__ = ["TABULAR", "Standardizer", "load_digits", "load_digits_split", "load_tabular",
+           "load_tabular_split", "record_loads", "standardize"]
