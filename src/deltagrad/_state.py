@@ -6,6 +6,8 @@ import contextlib
 
 import numpy as np
 
+from ._validate import generator
+
 grad_enabled = True
 default_dtype = np.dtype(np.float64)
 default_rng = np.random.default_rng(0)
@@ -64,13 +66,8 @@ def manual_seed(seed: int) -> np.random.Generator:
     return default_rng
 
 
-def get_rng(rng=None) -> np.random.Generator:
-    """Resolve ``rng``: ``None`` → the global generator, an int → a new seeded generator."""
-    if rng is None:
-        return default_rng
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng: expected None, an int seed or a numpy.random.Generator, "
-                    f"got {type(rng).__name__}")
+def get_rng(rng=None, owner: str | None = None) -> np.random.Generator:
+    """Resolve ``rng``: ``None`` → the global generator, an int → a new seeded generator;
+    ``owner`` names the caller in the error for anything else."""
+    resolved = generator(rng, owner)
+    return default_rng if resolved is None else resolved

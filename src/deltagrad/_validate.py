@@ -130,12 +130,12 @@ def seed(value, name: str, owner: str) -> int | None:
     return None if value is None else int(value)
 
 
-def generator(rng, owner: str = "rng") -> np.random.Generator | None:
+def generator(rng, owner: str | None = None) -> np.random.Generator | None:
     """``None`` (kept: the caller's default), an integer seed → a new generator, or a
     ``numpy.random.Generator`` as it is."""
     if rng is None or isinstance(rng, np.random.Generator):
         return rng
     if _is_integer(rng) and rng >= 0:
         return np.random.default_rng(int(rng))
-    raise TypeError(f"{owner}: rng must be None, an integer seed ≥ 0 or a "
-                    f"numpy.random.Generator, got {rng!r}")
+    raise TypeError(f"{owner + ': ' if owner else ''}rng must be None, an integer seed ≥ 0 or "
+                    f"a numpy.random.Generator, got {rng!r}")

@@ -108,7 +108,7 @@ class MLP(Sequential):
             if not isinstance(name, str) or name.lower() not in ACTIVATIONS:
                 raise ValueError(f"MLP: unknown activation {name!r}; expected one of "
                                  f"{sorted(ACTIVATIONS)}")
-        rng = _state.get_rng(rng)
+        rng = _state.get_rng(rng, "MLP")
         layers = OrderedDict()
         for l, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
             act = hidden[l - 1] if l <= n_hidden else output

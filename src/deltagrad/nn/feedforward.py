@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _state, ops
+from .. import _validate as check
 from .._naming import natural_key
 from ..tensor import Tensor
 from .activation import ACTIVATIONS
@@ -137,8 +138,8 @@ class FeedForward(Module):
         return order
 
     def _init_parameters(self, edges, bias, rng, dtype):
-        rng = _state.get_rng(rng)
-        dtype = np.dtype(dtype) if dtype is not None else _state.default_dtype
+        rng = _state.get_rng(rng, "FeedForward")
+        dtype = check.float_dtype(dtype, "FeedForward")
         given = {(e[0], e[1]): e[2] for e in edges if len(e) == 3}
         fan_out = {}
         for e in edges:

@@ -50,7 +50,7 @@ class Linear(Module):
 
     def reset_parameters(self, rng=None) -> None:
         """Uniform(−r, r) weights with r = √(6/(D+M)) (Glorot) or √(6/D) (He); zero biases."""
-        rng = _state.get_rng(rng)
+        rng = _state.get_rng(rng, "Linear")
         fan_in, fan_out = self.in_features, self.out_features
         glorot = self.init == "glorot"
         limit = np.sqrt(6.0 / (fan_in + fan_out)) if glorot else np.sqrt(6.0 / fan_in)
