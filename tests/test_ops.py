@@ -115,6 +115,90 @@ CASES = {
             np.array([[0.5], [2.0], [1.0], [3.0]])), [_normal((4, 3))])],
 }
 
+SHAPES_3D = SHAPES + [(2, 3, 4)]
+UNARY_SMOOTH = {"sqrt": (ops.sqrt, _positive), "sin": (ops.sin, _normal),
+                "cos": (ops.cos, _normal), "erf": (ops.erf, _normal),
+                "softplus": (ops.softplus, _normal), "gelu": (ops.gelu, _normal),
+                "silu": (ops.silu, _normal)}
+UNARY_KINKED = {"abs": ops.abs, "leaky_relu": ops.leaky_relu, "elu": ops.elu}
+AXES_3D = (None, 0, 1, 2, -1, -2, (0, 2), (-1, 0))
+CASES.update({name: [(f, [make(s)]) for s in SHAPES_3D] for name, (f, make) in
+              UNARY_SMOOTH.items()})
+CASES.update({name: [(f, [_away_from_zero(s)]) for s in SHAPES_3D] for name, f in
+              UNARY_KINKED.items()})
+CASES["softplus"] += [(lambda x: ops.softplus(x, beta=2.0, threshold=1.0), [_normal((3, 4))])]
+CASES["gelu"] += [(lambda x: ops.gelu(x, approximate="tanh"), [_normal(s)]) for s in SHAPES_3D]
+CASES["leaky_relu"] += [(lambda x: ops.leaky_relu(x, negative_slope=0.3), [_away_from_zero((5,))])]
+CASES["elu"] += [(lambda x: ops.elu(x, alpha=0.7), [_away_from_zero((5,))])]
+CASES.update({
+    "sign": [(lambda x: ops.sign(x) * x, [_away_from_zero(s)]) for s in SHAPES_3D],
+    "maximum": [(lambda x, y: ops.maximum(x, y), [_distinct(a), _distinct(b)])
+                for a, b in BROADCAST],
+    "minimum": [(lambda x, y: ops.minimum(x, y), [_distinct(a), _distinct(b)])
+                for a, b in BROADCAST],
+    "clip": [(lambda x: ops.clip(x, min=-0.5, max=0.6), [_distinct(s)]) for s in SHAPES_3D]
+    + [(lambda x: ops.clip(x, min=0.3), [_distinct((3, 4))]),
+       (lambda x: ops.clip(x, max=0.3), [_distinct((3, 4))])],
+    "var": [(lambda x, a=a, d=d: ops.var(x, axis=a, ddof=d), [_normal((2, 3, 4))])
+            for a in AXES_3D for d in (0, 1)]
+    + [(lambda x: ops.var(x, axis=-1, keepdims=True), [_normal((3, 4))]),
+       (lambda x: ops.var(x), [_normal((4,))])],
+    "std": [(lambda x, a=a, d=d: ops.std(x, axis=a, ddof=d), [_normal((2, 3, 4))])
+            for a in AXES_3D for d in (0, 1)]
+    + [(lambda x: ops.std(x, axis=-1, keepdims=True), [_normal((3, 4))]),
+       (lambda x: ops.std(x), [_normal((4,))])],
+    "prod": [(lambda x, a=a: ops.prod(x, axis=a), [_normal((2, 3, 4))]) for a in AXES_3D]
+    + [(lambda x: ops.prod(x, axis=-1, keepdims=True), [_normal((3, 4))]),
+       (lambda x: ops.prod(x), [_normal(())]),
+       (lambda x: ops.prod(x * dg.tensor([1.0, 0.0, 1.0, 1.0]), axis=-1), [_normal((3, 4))]),
+       (lambda x: ops.prod(x * dg.tensor([1.0, 0.0, 0.0, 1.0]), axis=-1), [_normal((3, 4))])],
+    "cumsum": [(lambda x, a=a: ops.cumsum(x, axis=a), [_normal((2, 3, 4))])
+               for a in (None, 0, 1, 2, -1, -3)] + [(ops.cumsum, [_normal(())])],
+    "pad": [(lambda x: ops.pad(x, 1), [_normal((3,))]),
+            (lambda x: ops.pad(x, ((1, 0), (0, 2)), value=0.5), [_normal((3, 4))]),
+            (lambda x: ops.pad(x, (2, 1)), [_normal((2, 3, 4))]),
+            (lambda x: ops.pad(x, 0), [_normal(())])],
+    "tile": [(lambda x: ops.tile(x, 2), [_normal((3,))]),
+             (lambda x: ops.tile(x, (2, 1, 3)), [_normal((3, 4))]),
+             (lambda x: ops.tile(x, (2,)), [_normal((2, 3, 4))]),
+             (lambda x: ops.tile(x, (3,)), [_normal(())])],
+    "repeat": [(lambda x, a=a: ops.repeat(x, 2, axis=a), [_normal((2, 3, 4))])
+               for a in (None, 0, 1, -1)] + [(lambda x: ops.repeat(x, 3), [_normal(())])],
+    "tril": [(lambda x, k=k: ops.tril(x, k), [_normal(s)]) for k in (0, -1, 1)
+             for s in ((3, 4), (2, 3, 4))],
+    "triu": [(lambda x, k=k: ops.triu(x, k), [_normal(s)]) for k in (0, -1, 1)
+             for s in ((3, 4), (2, 3, 4))],
+    "einsum": [
+        (lambda a, b: ops.einsum("ij,jk->ik", a, b), [_normal((3, 4)), _normal((4, 2))]),
+        (lambda a, b: ops.einsum("bqd,bkd->bqk", a, b), [_normal((2, 3, 4)), _normal((2, 2, 4))]),
+        (lambda x, A, y: ops.einsum("i,ij,j->", x, A, y),
+         [_normal((3,)), _normal((3, 4)), _normal((4,))]),
+        (lambda a: ops.einsum("ijk->ki", a), [_normal((2, 3, 4))]),
+        (lambda a, b: ops.einsum("ij,kj", a, b), [_normal((3, 4)), _normal((2, 4))]),
+        (lambda a, b: ops.einsum("i,j->ij", a, b), [_normal((3,)), _normal((4,))]),
+        (lambda a: ops.einsum("ij->", a), [_normal((3, 4))]),
+    ],
+})
+CASES["transpose"] += [(lambda x: ops.transpose(x, axes=(-1, 0, 1)), [_normal((2, 3, 4))]),
+                       (lambda x: ops.transpose(x, axes=(1, -3, -1)), [_normal((2, 3, 4))]),
+                       (lambda x: x.swapaxes(-1, 0), [_normal((2, 3, 4))]),
+                       (lambda x: ops.transpose(x, axes=()), [_normal(())])]
+for reduction in ("sum", "max", "logsumexp"):
+    CASES[reduction] += [(lambda x, r=reduction: getattr(ops, r)(x, axis=-1), [_distinct(())]),
+                         (lambda x, r=reduction: getattr(ops, r)(x, 0), [_distinct(())]),
+                         (lambda x, r=reduction: getattr(ops, r)(x, (-1, -3)),
+                          [_distinct((2, 3, 4))])]
+for reduction in ("softmax", "log_softmax"):
+    CASES[reduction] += [(lambda x, r=reduction: getattr(ops, r)(x, 1), [_normal((2, 3, 4))]),
+                         (lambda x, r=reduction: getattr(ops, r)(x, -3), [_normal((2, 3, 4))]),
+                         (lambda x, r=reduction: getattr(ops, r)(x), [_normal(())])]
+CASES["concatenate"] += [(lambda a, b: dg.concatenate([a, b], axis=-1),
+                          [_normal((2, 3)), _normal((2, 2))])]
+CASES["stack"] += [(lambda a, b: dg.stack([a, b], axis=-1), [_normal((2, 3)), _normal((2, 3))])]
+CASES["where"] += [(lambda x, y: dg.where(condition=x.data > 0, x=x, y=y),
+                    [_normal((2, 3, 4)), _normal((3, 1))])]
+CASES["pow"] += [(lambda x, p: x ** p, [_positive(()), _normal((2, 3, 4))])]
+
 ALL_CASES = [(name, k, case) for name, cases in CASES.items() for k, case in enumerate(cases)]
 
 

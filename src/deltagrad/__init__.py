@@ -11,6 +11,9 @@ from .gradcheck import GradcheckError, gradcheck
 from .ops import (concatenate, exp, linear, log, log_softmax, logsumexp, matmul, max, mean,
                   reshape, softmax, stack, sum, transpose, where)
 from .nn.activation import relu, sigmoid, step, tanh
+from .ops import (abs, argmax, argmin, clip, cos, cumsum, einsum, maximum, minimum, pad, prod,
+                  repeat, sign, sin, split, sqrt, std, tile, tril, triu, var)
+from .nn.activation import elu, gelu, leaky_relu, silu, softplus
 from .tensor import Tensor, tensor
 from .train import DivergenceError, History, evaluate, fit, predict
 from .io import load, save
@@ -25,4 +28,7 @@ __all__ = [
     "manual_seed",
     "matmul", "max", "mean", "nn", "no_grad", "ops", "optim", "relu", "reshape", "sigmoid",
     "softmax", "stack", "step", "sum", "tanh", "tensor", "transpose", "where",
+    "abs", "argmax", "argmin", "clip", "cos", "cumsum", "einsum", "elu", "gelu", "leaky_relu",
+    "maximum", "minimum", "pad", "prod", "repeat", "sign", "silu", "sin", "softplus", "split",
+    "sqrt", "std", "tile", "tril", "triu", "var",
 ]

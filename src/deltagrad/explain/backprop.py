@@ -21,7 +21,9 @@ from .solution import Line, Solution
 
 _ACTIVATION_CLASSES = set(ACTIVATIONS.values())
 DERIVATIVE = {"identity": "1", "sigmoid": "z(1 − z)", "tanh": "1 − z²",
-              "relu": "1 if a > 0 else 0", "step": "0"}
+              "relu": "1 if a > 0 else 0", "step": "0", "softplus": "σ(a)",
+              "leaky_relu": "1 if a > 0 else 0.01", "elu": "1 if a > 0 else z + 1",
+              "gelu": "Φ(a) + a φ(a)", "silu": "σ(a)(1 + a(1 − σ(a)))"}
 CANONICAL = {"sum_of_squares": "identity", "binary_cross_entropy": "sigmoid",
              "cross_entropy": "softmax"}
 ERROR_TEXT = {"sum_of_squares": "½ Σ_k (y_k − t_k)² (eq. 2.5)",
