@@ -72,11 +72,12 @@ def _var_vjp(g, ans, x, axis, ddof=0, keepdims=False):
 
 
 def _std_vjp(g, ans, x, axis, ddof=0, keepdims=False):
-    """∂std/∂x_i = (x_i − x̄) / ((n − ddof) std)."""
+    """∂std/∂x_i = (x_i − x̄) / ((n − ddof) std), taken as 0 where std = 0 (as torch)."""
     centred = x - x.mean(axis=axis, keepdims=True)
     std = keep_reduced_axes(ans, x.shape, axis, keepdims)
+    flat = values(std) == 0
     return keep_reduced_axes(g, x.shape, axis, keepdims) * centred / (
-        std * (_count(x.shape, axis) - ddof))
+        _where(flat, 1.0, std) * (_count(x.shape, axis) - ddof))
 
 
 def _prod_vjp(g, ans, x, axis, keepdims=False):
@@ -173,8 +174,8 @@ def var(x, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
 
 
 def std(x, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-    """√var over ``axis``, ``ddof=0`` by default as NumPy (see :func:`var`). The derivative is
-    infinite where every value of a slice is equal (std = 0)."""
+    """√var over ``axis``, ``ddof=0`` by default as NumPy (see :func:`var`). Where every value
+    of a slice is equal (std = 0) the derivative is taken as 0, as torch."""
     axes = _axes(x, axis, "std")
     _check_ddof(ddof, x, axes, "std")
     return _std(x, axis=axes, ddof=int(ddof), keepdims=keepdims)
