@@ -41,7 +41,8 @@ def test_transpose_with_negative_axes_has_torchs_gradient(axes, rng):
     lambda x: dg.transpose(x, axes=(0, 1)), lambda x: dg.transpose(x, axes=(0, 0, 1)),
     lambda x: dg.transpose(x, axes=(0, 1, 3)), lambda x: dg.sum(x, axis=3),
     lambda x: dg.mean(x, axis=(-4,)), lambda x: dg.softmax(x, 1.5),
-    lambda x: dg.concatenate([x, x], axis=-4), lambda x: dg.cumsum(x, axis=5)])
+    lambda x: dg.concatenate([x, x], axis=-4), lambda x: dg.cumsum(x, axis=5),
+    lambda x: x.swapaxes(3, 0), lambda x: dg.stack([x, x], axis=4)])
 def test_bad_axes_are_refused_naming_the_argument(call):
     with pytest.raises((ValueError, TypeError), match="axis|axes"):
         call(dg.tensor(np.zeros((2, 3, 4))))

@@ -163,6 +163,12 @@ def cross_entropy(y, t, reduction: str = "sum", sample_weight=None,
 
     With ``y = softmax(a)``, every option matches ``torch.nn.functional.cross_entropy(a, t)``
     with the same arguments (``reduction="sum"`` for the notes' E).
+
+    Example:
+        >>> import deltagrad as dg
+        >>> y = dg.nn.softmax(dg.tensor([[0.0, 0.0], [0.0, 0.0]]))
+        >>> dg.losses.cross_entropy(y, [0, -100], ignore_index=-100, reduction="none")
+        tensor([0.69314718, 0.        ])
     """
     y = _as_tensor(y, "cross_entropy: y")
     t_data = t.data if isinstance(t, Tensor) else np.asarray(t)

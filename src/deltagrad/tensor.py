@@ -223,6 +223,7 @@ class Tensor:
 
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
         axes = list(range(self.ndim))
+        axis1, axis2 = (ops.base.normalise_axis(a, self.ndim, "swapaxes") for a in (axis1, axis2))
         axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
         return ops.transpose(self, tuple(axes))
 

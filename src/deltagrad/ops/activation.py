@@ -99,7 +99,15 @@ def elu(x, alpha: float = 1.0) -> Tensor:
 
 def gelu(x, approximate: str = "none") -> Tensor:
     """x Φ(x) with Φ the standard normal CDF (exact, erf form); ``approximate="tanh"`` uses
-    ½x(1 + tanh(√(2/π)(x + 0.044715x³))), as torch. Shape of ``x``."""
+    ½x(1 + tanh(√(2/π)(x + 0.044715x³))), as torch. Shape of ``x``.
+
+    Example:
+        >>> import deltagrad as dg
+        >>> x = dg.tensor([0.0, 1.0], requires_grad=True)
+        >>> dg.gelu(x).sum().backward()
+        >>> x.grad.round(6)  # Φ(x) + x φ(x)
+        array([0.5     , 1.083315])
+    """
     if approximate not in GELU_APPROXIMATIONS:
         raise ValueError(f"gelu(): approximate must be one of {GELU_APPROXIMATIONS}, got "
                          f"{approximate!r}")

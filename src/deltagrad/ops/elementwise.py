@@ -134,6 +134,13 @@ def clip(x, min=None, max=None) -> Tensor:  # noqa: A002  (torch.clamp's names)
 
     The derivative is 1 inside the interval, boundaries included (as ``torch.clamp``), and 0
     outside.
+
+    Example:
+        >>> import deltagrad as dg
+        >>> x = dg.tensor([-2.0, 0.5, 1.0, 3.0], requires_grad=True)
+        >>> dg.clip(x, min=-1.0, max=1.0).sum().backward()
+        >>> x.grad
+        array([0., 1., 1., 0.])
     """
     for name, bound in (("min", min), ("max", max)):
         if bound is not None and not isinstance(bound, (int, float, np.integer, np.floating)):

@@ -128,6 +128,14 @@ def einsum(subscripts: str, *operands) -> Tensor:
     the letters after ``->`` and sums the rest. No index may repeat within one operand.
 
     The VJP with respect to each operand is itself an einsum (so it differentiates twice).
+
+    Example:
+        >>> import deltagrad as dg
+        >>> x = dg.tensor([1.0, 2.0], requires_grad=True)
+        >>> A = dg.tensor([[1.0, 0.0], [3.0, 1.0]])
+        >>> dg.einsum("i,ij,j->", x, A, x).backward()  # xᵀAx: gradient (A + Aᵀ)x
+        >>> x.grad
+        array([8., 7.])
     """
     inputs, output = _parse_subscripts(subscripts, len(operands))
     for k, (s, x) in enumerate(zip(inputs, operands)):

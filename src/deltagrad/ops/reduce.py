@@ -146,7 +146,15 @@ def max(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
 
 
 def prod(x, axis=None, keepdims: bool = False) -> Tensor:
-    """Π over ``axis`` (all by default); exact gradient where entries are zero."""
+    """Π over ``axis`` (all by default); exact gradient where entries are zero.
+
+    Example:
+        >>> import deltagrad as dg
+        >>> x = dg.tensor([2.0, 0.0, 3.0], requires_grad=True)
+        >>> dg.prod(x).backward()
+        >>> x.grad  # only the zero entry moves the product: by 2 · 3
+        array([0., 6., 0.])
+    """
     return _prod_primitive(x, axis=_axes(x, axis, "prod"), keepdims=keepdims)
 
 
@@ -167,7 +175,14 @@ def _check_ddof(ddof, x, axes: tuple, op: str):
 
 def var(x, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
     """Σ (x − x̄)² / (n − ddof) over ``axis``. ``ddof=0`` by default, as NumPy (torch.var's
-    default is the unbiased ``ddof=1``: pass it explicitly for torch's value)."""
+    default is the unbiased ``ddof=1``: pass it explicitly for torch's value).
+
+    Example:
+        >>> import deltagrad as dg
+        >>> x = dg.tensor([[1.0, 3.0], [2.0, 6.0]])
+        >>> dg.var(x, -1), dg.var(x, axis=-1, ddof=1)
+        (tensor([1., 4.]), tensor([2., 8.]))
+    """
     axes = _axes(x, axis, "var")
     _check_ddof(ddof, x, axes, "var")
     return _var(x, axis=axes, ddof=int(ddof), keepdims=keepdims)
@@ -216,7 +231,13 @@ def _arg_reduce(np_fn, x, axis, keepdims: bool, op: str) -> Tensor:
 
 def argmax(x, axis=None, keepdims: bool = False) -> Tensor:
     """Index of the largest value (of the flattened tensor when ``axis`` is None): an int64
-    tensor outside the graph (no gradient). Ties give the first index, as NumPy."""
+    tensor outside the graph (no gradient). Ties give the first index, as NumPy.
+
+    Example:
+        >>> import deltagrad as dg
+        >>> dg.argmax(dg.tensor([[0.1, 0.7], [0.9, 0.2]]), -1)
+        tensor([1, 0], dtype=int64)
+    """
     return _arg_reduce(np.argmax, x, axis, keepdims, "argmax")
 
 

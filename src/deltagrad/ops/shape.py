@@ -159,7 +159,13 @@ def _whole(value, name: str, op: str, low: int = 0) -> int:
 def pad(x, pad_width, value: float = 0.0) -> Tensor:
     """Pad with a constant, as ``np.pad(x, pad_width, constant_values=value)``: ``pad_width``
     is an int, a ``(before, after)`` pair or one pair per axis. Shape: each axis grows by
-    ``before + after``."""
+    ``before + after``.
+
+    Example:
+        >>> import deltagrad as dg
+        >>> dg.pad(dg.tensor([[1.0, 2.0]]), ((0, 0), (1, 2)))
+        tensor([[0., 1., 2., 0., 0.]])
+    """
     ndim = ndim_of(x)
     try:
         widths = np.broadcast_to(np.asarray(pad_width), (ndim, 2))
@@ -174,7 +180,13 @@ def pad(x, pad_width, value: float = 0.0) -> Tensor:
 def split(x, indices_or_sections, axis: int = 0) -> list:
     """Split along ``axis`` as ``np.split``: an int N gives N equal parts (an error if the
     length does not divide), a list of indices gives the parts between them. Composed from
-    ``getitem``, so each part's gradient scatters back."""
+    ``getitem``, so each part's gradient scatters back.
+
+    Example:
+        >>> import deltagrad as dg
+        >>> [part.shape for part in dg.split(dg.tensor(np.zeros((2, 5))), [1, 3], axis=-1)]
+        [(2, 1), (2, 2), (2, 2)]
+    """
     axis = normalise_axis(axis, ndim_of(x), "split")
     length = np.shape(x.data if isinstance(x, Tensor) else x)[axis]
     if isinstance(indices_or_sections, (int, np.integer)):
@@ -200,7 +212,13 @@ def repeat(x, repeats: int, axis=None) -> Tensor:
 
 def tile(x, reps) -> Tensor:
     """Tile ``x`` as ``np.tile`` (``torch.Tensor.repeat``): ``reps`` copies along each axis,
-    with axes prepended when ``reps`` is longer than ``x.ndim``."""
+    with axes prepended when ``reps`` is longer than ``x.ndim``.
+
+    Example:
+        >>> import deltagrad as dg
+        >>> dg.tile(dg.tensor([1.0, 2.0]), 2), dg.repeat(dg.tensor([1.0, 2.0]), 2)
+        (tensor([1., 2., 1., 2.]), tensor([1., 1., 2., 2.]))
+    """
     reps = (reps,) if isinstance(reps, (int, np.integer)) else tuple(reps)
     reps = tuple(_whole(r, "reps", "tile") for r in reps)
     reps = (1,) * (ndim_of(x) - len(reps)) + reps
