@@ -86,8 +86,19 @@ def _permutation(draw, ndim):
 
 
 def _reshape_or_index(draw, shape):
-    kind = draw(st.sampled_from(["flatten", "reverse_shape", "slice", "pad", "tile", "repeat"]))
+    kind = draw(st.sampled_from(["flatten", "reverse_shape", "slice", "gather", "join", "pad",
+                                 "tile", "repeat"]))
     ndim = len(shape)
+    if kind == "gather":  # integer index tensor, repeats allowed: the gradient scatter-adds
+        index = draw(st.lists(st.integers(0, shape[0] - 1), min_size=1, max_size=4))
+        return (lambda x: x[dg.tensor(index)], lambda x: x[torch.tensor(index)])
+    if kind == "join":
+        axis, stack = draw(st.integers(-ndim, ndim - 1)), draw(st.booleans())
+        if stack:
+            return (lambda x: dg.stack([x, x * 2.0], axis),
+                    lambda x: torch.stack([x, x * 2.0], axis))
+        return (lambda x: dg.concatenate([x, x * 2.0], axis),
+                lambda x: torch.cat([x, x * 2.0], axis))
     if kind == "flatten":
         return lambda x: x.reshape(-1), lambda x: x.reshape(-1)
     if kind == "reverse_shape":
@@ -119,7 +130,7 @@ def _broadcast_shape(draw, shape):
 def _binary(draw, shape):
     name = draw(st.sampled_from(["add", "mul", "div", "maximum", "minimum", "where", "einsum"]))
     if name == "einsum":
-        letters = "abc"[:len(shape)]
+        letters = "abcdefgh"[:len(shape)]
         out = "".join(draw(st.permutations(letters))[:draw(st.integers(0, len(shape)))])
         spec = f"{letters},{letters}->{out}"
         return shape, (lambda x, y: dg.einsum(spec, x, y),
@@ -164,7 +175,7 @@ def _step(draw, shape):
     return ours, theirs, other
 
 
-@settings(max_examples=150, deadline=None, derandomize=True,
+@settings(max_examples=300, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(st.data())
 def test_random_graphs_have_torchs_gradients(data):

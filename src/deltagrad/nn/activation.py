@@ -1,4 +1,5 @@
-"""Activation functions as modules (eq. 1.3, 2.8, 5.2); the functions themselves live in ops.
+"""Activation functions as modules (eq. 1.3, 2.8, 5.2), and softplus, leaky ReLU, ELU, GELU and
+SiLU beyond the notes; the functions themselves live in ops.
 
 The output activations record the pre-activation ``a`` they were given, so that an error
 function can use the stable fused form of its canonical pair (eq. 3.9).

@@ -1,4 +1,5 @@
-"""Elementwise primitives: arithmetic and the notes' activation functions (eq. 1.3, 5.2)."""
+"""Elementwise primitives: arithmetic, abs/sign/sqrt/sin/cos/erf, maximum/minimum, clip, and the
+notes' activation functions (eq. 1.3, 5.2)."""
 
 from __future__ import annotations
 
