@@ -240,3 +240,8 @@ def test_integer_data_becomes_float_when_it_requires_grad():
     assert x.dtype == np.float64
     assert dg.tensor([1, 2]).dtype == np.int64
     assert (dg.tensor([1, 2]) * 0.5).dtype == np.float64
+
+
+def test_layers_take_integer_tensors_as_their_float_dtype():
+    net = dg.nn.MLP("2-3-1", rng=0)
+    np.testing.assert_array_equal(net(dg.tensor([[1, 2]])).data, net(np.array([[1.0, 2.0]])).data)
