@@ -135,6 +135,8 @@ def normalise_axes(axis, ndim: int, op: str) -> tuple:
     """
     if axis is None:
         return tuple(range(ndim))
+    if type(axis) is int and -ndim <= axis < ndim:  # the common case, checked quickly
+        return (axis % ndim,)
     axes = (axis,) if _is_int(axis) else axis
     if not isinstance(axes, (tuple, list)) or not all(_is_int(a) for a in axes):
         raise TypeError(f"{op}(): axis must be None, an int or a tuple of ints, got {axis!r}")
