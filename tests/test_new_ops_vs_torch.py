@@ -241,3 +241,16 @@ def test_argmax_and_argmin_are_int_tensors_without_gradient(axis, rng):
 def test_bad_arguments_are_refused_naming_the_argument(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call(dg.tensor(np.ones((2, 3))))
+
+
+def test_the_tracer_shows_new_activations_and_refuses_non_default_parameters():
+    X, T = np.array([[0.5, -0.2]]), np.array([[1.0]])
+
+    def model(act):
+        return nn.Sequential(nn.Linear(2, 2, rng=0), act, nn.Linear(2, 1, rng=1))
+
+    solution = dg.explain.backprop(model(nn.GELU()), X, T)
+    formulas = [line.formula or "" for section in solution.sections for line in section.lines]
+    assert any("Φ(a) + a φ(a)" in f for f in formulas)
+    with pytest.raises(ValueError, match="default parameters"):
+        dg.explain.backprop(model(nn.LeakyReLU(0.2)), X, T)

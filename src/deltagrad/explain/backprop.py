@@ -50,6 +50,10 @@ def layers_of(model: Module) -> list:
                 raise ValueError(f"explain: cannot show {type(act).__name__} at position "
                                  f"{i + 1}; the tracer shows {SUPPORTED}")
             name = act.name
+            defaults = getattr(act, "defaults", {})  # h' is shown with the default parameters
+            if any(getattr(act, key) != value for key, value in defaults.items()):
+                raise ValueError(f"explain: cannot show {act!r} at position {i + 1}; the "
+                                 f"tracer shows {name} with its default parameters only")
             i += 1
         pairs.append((module, name))
         i += 1
