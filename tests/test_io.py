@@ -30,6 +30,8 @@ def _models():
         "LogicNetwork": dg.logic.compile("(x1 and x2) or not x3"),
         "Identity": nn.Identity(), "Tanh": nn.Tanh(), "Sigmoid": nn.Sigmoid(),
         "ReLU": nn.ReLU(), "Step": nn.Step(), "Softmax": nn.Softmax(axis=0),
+        "Softplus": nn.Softplus(beta=2.0), "LeakyReLU": nn.LeakyReLU(0.2),
+        "ELU": nn.ELU(alpha=0.5), "GELU": nn.GELU(approximate="tanh"), "SiLU": nn.SiLU(),
     }
 
 
@@ -191,7 +193,11 @@ def test_model_checkpoint_keeps_the_best_epoch(tmp_path):
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "format1")
 
 
-@pytest.mark.parametrize("name", list(_models()))
+FORMAT1 = ["Linear", "Linear-nobias", "MLP", "MLP-float32", "Sequential", "FeedForward",
+           "LogicNetwork", "Identity", "Tanh", "Sigmoid", "ReLU", "Step", "Softmax"]
+
+
+@pytest.mark.parametrize("name", FORMAT1)
 def test_files_written_before_saving_by_registration_still_load(name):
     """tests/fixtures/format1 was written by the if-ladder saver that preceded the registry
     (commit "tests/fixtures/format1"); each file must load to the same class and to the very

@@ -5,10 +5,13 @@ The public API, following the lecture notes:
 Tensors and autodiff (chapter 3)
     ``tensor``, ``Tensor``, ``grad`` (``torch.autograd.grad`` semantics, ``create_graph`` for
     second derivatives), ``no_grad``/``enable_grad``/``is_grad_enabled``, ``manual_seed``,
-    ``gradcheck``; the primitives ``exp``, ``log``, ``matmul``, ``linear``, ``sum``, ``mean``,
-    ``max``, ``logsumexp``, ``softmax``, ``log_softmax``, ``reshape``, ``transpose``,
-    ``concatenate``, ``stack``, ``where`` and the activations ``sigmoid``, ``tanh``, ``relu``,
-    ``step``. ``ops`` holds every primitive with its VJP (``ops.REGISTRY``).
+    ``gradcheck``; the functions ``exp``, ``log``, ``sqrt``, ``abs``, ``sign``, ``sin``, ``cos``,
+    ``maximum``, ``minimum``, ``clip``, ``matmul``, ``einsum``, ``linear``, ``sum``, ``mean``,
+    ``prod``, ``var``, ``std``, ``cumsum``, ``max``, ``argmax``, ``argmin``, ``logsumexp``,
+    ``softmax``, ``log_softmax``, ``reshape``, ``transpose``, ``concatenate``, ``stack``,
+    ``split``, ``pad``, ``repeat``, ``tile``, ``tril``, ``triu``, ``where`` and the activations
+    ``sigmoid``, ``tanh``, ``relu``, ``step``, ``softplus``, ``leaky_relu``, ``elu``, ``gelu``,
+    ``silu``. ``ops`` holds every primitive with its VJP (``ops.REGISTRY``).
 Layers and networks (chapter 1)
     ``nn``: ``Module``, ``Parameter``, ``Linear``, the activation modules, ``Sequential``,
     ``MLP("2-3-2-1")``, ``FeedForward`` (any acyclic graph); ``nn.registry.savable`` makes a
@@ -39,9 +42,11 @@ from ._state import enable_grad, is_grad_enabled, manual_seed, no_grad
 from .autograd import grad
 from .gradcheck import GradcheckError, gradcheck
 from .io import load, save
-from .nn.activation import relu, sigmoid, step, tanh
-from .ops import (concatenate, exp, linear, log, log_softmax, logsumexp, matmul, max, mean,
-                  reshape, softmax, stack, sum, transpose, where)
+from .nn.activation import elu, gelu, leaky_relu, relu, sigmoid, silu, softplus, step, tanh
+from .ops import (abs, argmax, argmin, clip, concatenate, cos, cumsum, einsum, exp, linear, log,
+                  log_softmax, logsumexp, matmul, max, maximum, mean, minimum, pad, prod, repeat,
+                  reshape, sign, sin, softmax, split, sqrt, stack, std, sum, tile, transpose, tril,
+                  triu, var, where)
 from .tensor import Tensor, tensor
 from .train import DivergenceError, History, accuracy, evaluate, fit, predict
 
@@ -57,6 +62,9 @@ __all__ = [
     "manual_seed", "matmul", "max", "mean", "nn", "no_grad", "ops", "optim", "predict",
     "regularizers", "relu", "reshape", "save", "sigmoid", "softmax", "stack", "step", "sum",
     "tanh", "tensor", "transpose", "where",
+    "abs", "argmax", "argmin", "clip", "cos", "cumsum", "einsum", "elu", "gelu", "leaky_relu",
+    "maximum", "minimum", "pad", "prod", "repeat", "sign", "silu", "sin", "softplus", "split",
+    "sqrt", "std", "tile", "tril", "triu", "var",
 ]
 
 

@@ -60,6 +60,10 @@ def _initial_grad(root: Tensor, grad, create_graph: bool):
                 f"backward(): grad can be omitted only for a one-element output, but the "
                 f"output has shape {root.shape}; pass grad= of that shape")
         grad = np.ones(root.data.shape, dtype=root.data.dtype)
+    elif create_graph and isinstance(grad, Tensor) and grad.requires_grad:
+        if grad.shape != root.shape:  # kept in the graph: the result is differentiable in it
+            raise ValueError(f"backward(): grad has shape {grad.shape}, expected {root.shape}")
+        return grad
     else:
         grad = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=root.dtype)
         if grad.shape != root.shape:
@@ -132,12 +136,27 @@ def _propagate(node: Tensor, g, pending: dict, create_graph: bool, capture, hand
         elif isinstance(gi, Tensor):
             gi = gi.data
         if gi.shape != parent.data.shape:
-            gi = sum_to_shape(gi, parent.data.shape)
+            gi = sum_to_shape(_checked_broadcast(gi, parent.data.shape, op.name, i),
+                              parent.data.shape)
         if parent._op is None:
             _receive_leaf(parent, gi, capture, handed_out)
         else:
             key = id(parent)
             pending[key] = pending[key] + gi if key in pending else gi
+
+
+def _checked_broadcast(gi, shape: tuple, op: str, i: int):
+    """A VJP must return its input's shape, or a shape that input broadcasts to (summed back by
+    ``sum_to_shape``); anything else is a bug in the VJP, refused rather than reshaped."""
+    try:
+        legitimate = np.broadcast_shapes(shape, gi.shape) == gi.shape
+    except ValueError:
+        legitimate = False
+    if not legitimate:
+        raise RuntimeError(f"the VJP of {op!r} for input {i} returned a gradient of shape "
+                           f"{gi.shape}, but the input has shape {shape} (and does not "
+                           "broadcast to it)")
+    return gi
 
 
 def _receive_leaf(leaf: Tensor, g, capture, handed_out: set) -> None:
@@ -187,6 +206,9 @@ def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False,
         outputs: a Tensor or a sequence of Tensors.
         inputs: a Tensor or a sequence of Tensors (leaves or intermediates).
         grad_outputs: ``∂E/∂output`` for each output (may be omitted for one-element outputs).
+            With ``create_graph=True`` a Tensor here stays in the graph: the result is
+            differentiable with respect to it (the double-VJP trick for Jacobian-vector
+            products: ``Jv = grad(grad(y, x, u, create_graph=True), u, v)``).
         allow_unused: return ``None`` for an input the outputs do not depend on, instead of
             raising.
 

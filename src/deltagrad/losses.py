@@ -154,33 +154,87 @@ def _identity(num_classes: int, dtype) -> np.ndarray:
     return eye
 
 
-def cross_entropy(y, t, reduction: str = "sum", sample_weight=None) -> Tensor:
+def cross_entropy(y, t, reduction: str = "sum", sample_weight=None,
+                  label_smoothing: float = 0.0, ignore_index: int | None = None) -> Tensor:
     """E = −Σ_n Σ_k t_nk ln y_nk for softmax outputs (eq. 9.2).
 
     Args:
         y: class probabilities ``(N, K)`` from a softmax output (fused, stable) or bare
             probabilities (clipped to ≥ 1e-12).
-        t: integer labels ``(N,)`` in 0 … K−1, or one-hot / probability targets ``(N, K)``.
+        t: integer labels ``(N,)`` in 0 … K−1, or one-hot / probability targets ``(N, K)``
+            (soft targets get a gradient when they require one).
+        reduction: ``"sum"`` (the notes' E), ``"mean"`` (divided by N, or by the number of
+            labels not ignored) or ``"none"`` (the vector of E_n, shape ``(N,)``).
+        label_smoothing: ε in [0, 1]: the targets become (1 − ε) t + ε/K (as PyTorch).
+        ignore_index: a label whose patterns contribute nothing (labels only, as PyTorch).
+
+    With ``y = softmax(a)``, every option matches ``torch.nn.functional.cross_entropy(a, t)``
+    with the same arguments (``reduction="sum"`` for the notes' E).
+
+    Example:
+        >>> import deltagrad as dg
+        >>> y = dg.nn.softmax(dg.tensor([[0.0, 0.0], [0.0, 0.0]]))
+        >>> dg.losses.cross_entropy(y, [0, -100], ignore_index=-100, reduction="none")
+        tensor([0.69314718, 0.        ])
     """
     y = _as_tensor(y, "cross_entropy: y")
     t_data = t.data if isinstance(t, Tensor) else np.asarray(t)
     if t_data.dtype.kind not in "biuf":
         raise TypeError(f"cross_entropy: t must be numeric, got dtype {t_data.dtype}")
+    _check_choice(reduction, REDUCTIONS + ("none",), "reduction", "cross_entropy")
     labels = y.ndim >= 1 and t_data.shape == y.shape[:-1]
+    keep = None
     if labels:  # class labels, range-checked by one_hot
+        t_data, keep = _drop_ignored(t_data, ignore_index, y.dtype)
         t = Tensor._wrap(one_hot(t_data, y.shape[-1], dtype=y.dtype))
     else:
+        if ignore_index is not None:
+            raise ValueError("cross_entropy: ignore_index applies to class labels t of shape "
+                             f"{y.shape[:-1]}, not to targets of shape {t_data.shape}")
         y, t = _check_pair(y, t, "cross_entropy")
+    t = _smoothed(t, label_smoothing, y.shape[-1] if y.ndim else 1)
     s = _pattern_weights(sample_weight, y, "cross_entropy")
+    if keep is not None:
+        s = keep if s is None else s * keep
+    per_pattern = reduction == "none"
     if y._activation is not None and y._activation[0] == "softmax":
         args = (y._activation[1], t, y) if s is None else (y._activation[1], t, y, s)
-        E = ops.softmax_cross_entropy(*args, normalised=labels)
+        E = ops.softmax_cross_entropy(*args, normalised=labels, per_pattern=per_pattern)
     else:
         _warn_non_canonical(y, "cross_entropy")
         p = ops.where(y.data < _PROBABILITY_FLOOR, _PROBABILITY_FLOOR, y)
         terms = -(t * ops.log(p))
-        E = (terms if s is None else terms * s).sum()
-    return _reduce(E, y, reduction, "cross_entropy")
+        E = (terms if s is None else terms * s).sum(axis=-1 if per_pattern else None)
+    if reduction == "mean" and keep is not None:
+        return E / max(int(keep.sum()), 1)  # all ignored: 0 (PyTorch: NaN)
+    return E if per_pattern else _reduce(E, y, reduction, "cross_entropy")
+
+
+def _check_choice(value, choices: tuple, name: str, loss: str) -> None:
+    if value not in choices:
+        raise ValueError(f"{loss}: {name} must be one of {choices}, got {value!r}")
+
+
+def _drop_ignored(labels: np.ndarray, ignore_index, dtype):
+    """Labels with ``ignore_index`` replaced by 0, and the (…, 1) weights that drop them."""
+    if ignore_index is None:
+        return labels, None
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
+        raise TypeError(f"cross_entropy: ignore_index must be an int, got {ignore_index!r}")
+    ignored = labels == ignore_index
+    keep = (~ignored).astype(dtype)[..., None]
+    return np.where(ignored, 0, labels), keep
+
+
+def _smoothed(t: Tensor, label_smoothing, num_classes: int) -> Tensor:
+    """(1 − ε) t + ε / K: label smoothing as PyTorch's."""
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)) \
+            or not 0 <= label_smoothing <= 1:
+        raise ValueError(f"cross_entropy: label_smoothing must be a number in [0, 1], got "
+                         f"{label_smoothing!r}")
+    if label_smoothing == 0:
+        return t
+    return t * (1 - label_smoothing) + label_smoothing / num_classes
 
 
 def noise_precision(y, t) -> float:

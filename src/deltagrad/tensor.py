@@ -28,7 +28,7 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
-        self.data = _as_array(data, dtype)
+        self.data = _as_array(data, dtype, keep_integers=not requires_grad)
         self.grad = None
         self.requires_grad = False
         self._op = None
@@ -223,6 +223,7 @@ class Tensor:
 
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
         axes = list(range(self.ndim))
+        axis1, axis2 = (ops.base.normalise_axis(a, self.ndim, "swapaxes") for a in (axis1, axis2))
         axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
         return ops.transpose(self, tuple(axes))
 
@@ -262,8 +263,9 @@ class Tensor:
         return f"tensor({body}{extra})"
 
 
-def _as_array(data, dtype=None) -> np.ndarray:
-    """Convert user data to a numeric ndarray: float64 unless the data or ``dtype`` says else."""
+def _as_array(data, dtype=None, keep_integers: bool = False) -> np.ndarray:
+    """Convert user data to a numeric ndarray: float64 unless the data or ``dtype`` says else;
+    with ``keep_integers`` integer and boolean data keep their dtype (index tensors, masks)."""
     if isinstance(data, Tensor):
         data = data.data
     if dtype is not None:
@@ -280,7 +282,8 @@ def _as_array(data, dtype=None) -> np.ndarray:
         raise TypeError(f"tensor(): expected numeric data (bool, int or float), got an array of "
                         f"dtype {array.dtype} (kind {array.dtype.kind!r})")
     if dtype is None:
-        dtype = array.dtype if array.dtype.kind == "f" else _state.default_dtype
+        kept = "fbiu" if keep_integers else "f"
+        dtype = array.dtype if array.dtype.kind in kept else _state.default_dtype
     if array.dtype != dtype:
         array = array.astype(dtype)
     return array
@@ -297,8 +300,10 @@ def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
     """Make a leaf tensor.
 
     Args:
-        data: numbers, nested lists or an ndarray. Integers and booleans become float64;
-            float arrays keep their dtype (float32 stays float32).
+        data: numbers, nested lists or an ndarray. Float arrays keep their dtype (float32
+            stays float32); integers and booleans keep theirs too (int64 index tensors,
+            boolean masks, as ``torch.tensor``), except with ``requires_grad=True``, where
+            they become float64.
         requires_grad: whether ``backward()`` should give this tensor a ``.grad``.
         dtype: force a dtype, e.g. ``"float32"``.
 

@@ -21,7 +21,9 @@ from .solution import Line, Solution
 
 _ACTIVATION_CLASSES = set(ACTIVATIONS.values())
 DERIVATIVE = {"identity": "1", "sigmoid": "z(1 − z)", "tanh": "1 − z²",
-              "relu": "1 if a > 0 else 0", "step": "0"}
+              "relu": "1 if a > 0 else 0", "step": "0", "softplus": "σ(a)",
+              "leaky_relu": "1 if a > 0 else 0.01", "elu": "1 if a > 0 else z + 1",
+              "gelu": "Φ(a) + a φ(a)", "silu": "σ(a)(1 + a(1 − σ(a)))"}
 CANONICAL = _losses.CANONICAL_OUTPUT  # the one table of canonical pairs (eq. 3.9)
 ERROR_TEXT = {"sum_of_squares": "½ Σ_k (y_k − t_k)² (eq. 2.5)",
               "binary_cross_entropy": "−Σ_k {t_k ln y_k + (1 − t_k) ln(1 − y_k)} (eq. 2.10)",
@@ -47,6 +49,10 @@ def layers_of(model: Module) -> list:
                 raise ValueError(f"explain: cannot show {type(act).__name__} at position "
                                  f"{i + 1}; the tracer shows {SUPPORTED}")
             name = act.name
+            defaults = getattr(act, "defaults", {})  # h' is shown with the default parameters
+            if any(getattr(act, key) != value for key, value in defaults.items()):
+                raise ValueError(f"explain: cannot show {act!r} at position {i + 1}; the "
+                                 f"tracer shows {name} with its default parameters only")
             i += 1
         pairs.append((module, name))
         i += 1

@@ -1,4 +1,5 @@
-"""Activation functions as modules (eq. 1.3, 2.8, 5.2); the functions themselves live in ops.
+"""Activation functions as modules (eq. 1.3, 2.8, 5.2), and softplus, leaky ReLU, ELU, GELU and
+SiLU beyond the notes; the functions themselves live in ops.
 
 The output activations record the pre-activation ``a`` they were given, so that an error
 function can use the stable fused form of its canonical pair (eq. 3.9).
@@ -41,6 +42,31 @@ def relu(a) -> Tensor:
 def step(a) -> Tensor:
     """Heaviside step f(a) = 1 if a ≥ 0 else 0 (eq. 5.2); derivative 0."""
     return _record(ops.step(a), "step", a)
+
+
+def softplus(a, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """ln(1 + e^(βa)) / β (linear where βa > threshold); derivative σ(βa)."""
+    return _record(ops.softplus(a, beta=beta, threshold=threshold), "softplus", a)
+
+
+def leaky_relu(a, negative_slope: float = 0.01) -> Tensor:
+    """a for a > 0, ``negative_slope``·a otherwise."""
+    return _record(ops.leaky_relu(a, negative_slope=negative_slope), "leaky_relu", a)
+
+
+def elu(a, alpha: float = 1.0) -> Tensor:
+    """a for a > 0, α(e^a − 1) otherwise."""
+    return _record(ops.elu(a, alpha=alpha), "elu", a)
+
+
+def gelu(a, approximate: str = "none") -> Tensor:
+    """a Φ(a) (exact erf form; ``approximate="tanh"`` for the tanh form, as torch)."""
+    return _record(ops.gelu(a, approximate=approximate), "gelu", a)
+
+
+def silu(a) -> Tensor:
+    """a σ(a) (also called swish); derivative σ(a)(1 + a(1 − σ(a)))."""
+    return _record(ops.silu(a), "silu", a)
 
 
 def softmax(a, axis: int = -1) -> Tensor:
@@ -99,6 +125,78 @@ class Step(_Activation):
     name = "step"
 
 
+class _Parametrised(_Activation):
+    """An activation with hyperparameters: ``defaults`` names them, in order, with their
+    defaults; they are stored on the module and passed to ``function`` by keyword."""
+
+    defaults: dict = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+        name = type(self).__name__
+        if len(args) > len(self.defaults):
+            raise TypeError(f"{name}() takes at most {len(self.defaults)} arguments "
+                            f"({', '.join(self.defaults)}), got {len(args)}")
+        unknown = sorted(set(kwargs) - set(self.defaults))
+        if unknown:
+            raise TypeError(f"{name}() got unknown arguments {unknown}; expected "
+                            f"{list(self.defaults)}")
+        for key, value in {**self.defaults, **dict(zip(self.defaults, args)), **kwargs}.items():
+            setattr(self, key, value)
+
+    def forward(self, a):
+        return self.function(a, **{key: getattr(self, key) for key in self.defaults})
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{key}={getattr(self, key)!r}" for key in self.defaults)
+
+    def config(self) -> dict:
+        return {key: getattr(self, key) for key in self.defaults}
+
+    @classmethod
+    def from_config(cls, spec):
+        return cls(**{key: spec.get(key, type(default)) for key, default in cls.defaults.items()})
+
+
+@savable()
+class Softplus(_Parametrised):
+    """Softplus ln(1 + e^(βa)) / β, see :func:`softplus`."""
+    function = staticmethod(softplus)
+    name = "softplus"
+    defaults = {"beta": 1.0, "threshold": 20.0}
+
+
+@savable()
+class LeakyReLU(_Parametrised):
+    """Leaky rectified linear unit, see :func:`leaky_relu`."""
+    function = staticmethod(leaky_relu)
+    name = "leaky_relu"
+    defaults = {"negative_slope": 0.01}
+
+
+@savable()
+class ELU(_Parametrised):
+    """Exponential linear unit, see :func:`elu`."""
+    function = staticmethod(elu)
+    name = "elu"
+    defaults = {"alpha": 1.0}
+
+
+@savable()
+class GELU(_Parametrised):
+    """Gaussian error linear unit, see :func:`gelu`."""
+    function = staticmethod(gelu)
+    name = "gelu"
+    defaults = {"approximate": "none"}
+
+
+@savable()
+class SiLU(_Activation):
+    """Sigmoid-weighted linear unit a σ(a), see :func:`silu`."""
+    function = staticmethod(silu)
+    name = "silu"
+
+
 @savable()
 class Softmax(Module):
     """Softmax over ``axis`` (the multiclass output of §1.1.1)."""
@@ -125,7 +223,9 @@ class Softmax(Module):
 
 
 ACTIVATIONS = {"identity": Identity, "linear": Identity, "sigmoid": Sigmoid,
-               "logistic": Sigmoid, "tanh": Tanh, "relu": ReLU, "softmax": Softmax, "step": Step}
+               "logistic": Sigmoid, "tanh": Tanh, "relu": ReLU, "softmax": Softmax, "step": Step,
+               "softplus": Softplus, "leaky_relu": LeakyReLU, "elu": ELU, "gelu": GELU,
+               "silu": SiLU}
 
 
 def activation(name: str) -> Module:

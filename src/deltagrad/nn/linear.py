@@ -106,6 +106,8 @@ def _check_input(layer: Linear, x) -> Tensor:
             raise TypeError(f"{name}: {err}") from err
         if x.dtype != dtype:
             x = Tensor._wrap(x.data.astype(dtype))
+    elif x.dtype.kind in "biu":  # an integer tensor (dg.tensor([[1, 2]])) carries no gradient
+        x = Tensor._wrap(x.data.astype(dtype))
     if x.ndim == 0 or x.shape[-1] != layer.in_features:
         raise ValueError(f"{name}: expected {layer.in_features} input features, "
                          f"got shape {x.shape}")

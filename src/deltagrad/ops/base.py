@@ -119,3 +119,62 @@ def polymorphic(prim: Primitive):
     call.__name__ = prim.name
     call.__doc__ = f"Polymorphic {prim.name!r} for VJPs (ndarray → ndarray, Tensor → Tensor)."
     return call
+
+
+def values(a):
+    """The ndarray behind ``a`` (a Tensor's ``.data``; an ndarray or number as it is): for masks
+    and index arithmetic that carry no gradient."""
+    return a.data if isinstance(a, Tensor) else a
+
+
+def normalise_axes(axis, ndim: int, op: str) -> tuple:
+    """``axis`` (None, an int or a sequence of ints) as a sorted tuple of non-negative axes.
+
+    NumPy's rules: ``-ndim <= axis < ndim``; a 0-d array accepts ``0`` and ``-1`` and has
+    nothing to reduce over (the result is ``()``). ``None`` means every axis.
+    """
+    if axis is None:
+        return tuple(range(ndim))
+    if type(axis) is int and -ndim <= axis < ndim:  # the common case, checked quickly
+        return (axis % ndim,)
+    axes = (axis,) if _is_int(axis) else axis
+    if not isinstance(axes, (tuple, list)) or not all(_is_int(a) for a in axes):
+        raise TypeError(f"{op}(): axis must be None, an int or a tuple of ints, got {axis!r}")
+    low, high = (-1, 1) if ndim == 0 else (-ndim, ndim)
+    for a in axes:
+        if not low <= a < high:
+            raise ValueError(f"{op}(): axis {a} is out of range for a tensor with {ndim} "
+                             f"dimensions (expected {low} … {high - 1})")
+    out = tuple(sorted({int(a) % ndim for a in axes})) if ndim else ()
+    if len(out) != len(axes) and ndim:
+        raise ValueError(f"{op}(): axis {axis!r} repeats an axis")
+    return out
+
+
+def normalise_axis(axis, ndim: int, op: str) -> int:
+    """One axis as a non-negative int (``-ndim <= axis < ndim``), for ops along one axis."""
+    if not _is_int(axis):
+        raise TypeError(f"{op}(): axis must be an int, got {axis!r}")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{op}(): axis {axis} is out of range for a tensor with {ndim} "
+                         f"dimensions (expected {-ndim} … {ndim - 1})")
+    return int(axis) % ndim
+
+
+def normalise_permutation(axes, ndim: int, op: str) -> tuple:
+    """A permutation of ``range(ndim)`` with negative entries made non-negative."""
+    if not isinstance(axes, (tuple, list)) or not all(_is_int(a) for a in axes):
+        raise TypeError(f"{op}(): axes must be a tuple of ints, got {axes!r}")
+    perm = tuple(normalise_axis(a, ndim, op) for a in axes) if len(axes) == ndim else None
+    if perm is None or sorted(perm) != list(range(ndim)):
+        raise ValueError(f"{op}(): axes {tuple(axes)} is not a permutation of the {ndim} axes")
+    return perm
+
+
+def ndim_of(x) -> int:
+    """Number of dimensions of a Tensor, ndarray or number."""
+    return x.ndim if isinstance(x, (Tensor, np.ndarray)) else np.ndim(x)
+
+
+def _is_int(a) -> bool:
+    return isinstance(a, (int, np.integer)) and not isinstance(a, bool)

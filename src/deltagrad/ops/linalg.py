@@ -1,10 +1,13 @@
-"""Matrix products: ``matmul`` and the fused layer primitive ``linear`` (eq. 1.2, 3.10–3.11)."""
+"""Matrix products: ``matmul``, ``einsum`` and the fused layer primitive ``linear``
+(eq. 1.2, 3.10–3.11)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .base import Primitive
+from ..tensor import Tensor
+from .base import Primitive, polymorphic
+from .shape import broadcast_to
 
 
 def _matmul_vjp_a(g, ans, a, b):
@@ -61,3 +64,83 @@ def _linear_vjp_b(g, ans, x, w, b=None):
 
 matmul = Primitive("matmul", np.matmul, (_matmul_vjp_a, _matmul_vjp_b))
 linear = Primitive("linear", _linear_forward, (_linear_vjp_x, _linear_vjp_w, _linear_vjp_b))
+
+
+def _einsum_vjp(i: int):
+    """∂/∂operand_i of ``einsum(spec, *ops)`` is einsum with the output's letters and the
+    other operands, back to operand i's letters; a letter only operand i has (summed away)
+    is broadcast back."""
+    def vjp(g, ans, *operands, inputs, output):
+        others = [s for k, s in enumerate(inputs) if k != i]
+        present = set(output).union(*others)
+        kept = "".join(c for c in inputs[i] if c in present)
+        spec = ",".join([output, *others]) + "->" + kept
+        gi = _einsum(*([g] + [x for k, x in enumerate(operands) if k != i]), spec=spec)
+        if kept == inputs[i]:
+            return gi
+        shape = tuple(n if c in present else 1 for c, n in zip(inputs[i], operands[i].shape))
+        return _broadcast_to(gi.reshape(shape), shape=operands[i].shape)
+    return vjp
+
+
+_einsum_primitive = Primitive(
+    "einsum", lambda *xs, inputs, output: np.einsum(",".join(inputs) + "->" + output, *xs),
+    _einsum_vjp)
+_broadcast_to = polymorphic(broadcast_to)
+
+
+def _einsum(*operands, spec: str):
+    """``einsum`` for VJPs: ndarrays in → ndarray out, any Tensor → recorded op."""
+    inputs, output = spec.split("->")
+    return polymorphic(_einsum_primitive)(*operands, inputs=tuple(inputs.split(",")),
+                                          output=output)
+
+
+def _parse_subscripts(subscripts: str, count: int) -> tuple:
+    """``"ij,jk->ik"`` → (("ij", "jk"), "ik"); implicit output: the letters used once, sorted
+    (NumPy's rule)."""
+    if not isinstance(subscripts, str):
+        raise TypeError(f"einsum(): subscripts must be a string, got {type(subscripts).__name__}")
+    spec = subscripts.replace(" ", "")
+    lhs, arrow, output = spec.partition("->")
+    inputs = tuple(lhs.split(","))
+    letters = "".join(inputs)
+    if "." in spec or not all(c.isalpha() for c in letters + output):
+        raise ValueError(f"einsum(): subscripts {subscripts!r} may hold only letters, commas "
+                         "and '->' (no ellipsis)")
+    if len(inputs) != count:
+        raise ValueError(f"einsum(): subscripts {subscripts!r} name {len(inputs)} operands, "
+                         f"got {count}")
+    for s in inputs + (output,):
+        if len(set(s)) != len(s):
+            raise ValueError(f"einsum(): {s!r} in {subscripts!r} repeats an index (traces and "
+                             "diagonals are not supported)")
+    if not arrow:
+        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    if not set(output) <= set(letters):
+        raise ValueError(f"einsum(): output {output!r} names an index no operand has")
+    return inputs, output
+
+
+def einsum(subscripts: str, *operands) -> Tensor:
+    """Einstein summation as ``np.einsum``, e.g. ``"bhqd,bhkd->bhqk"`` (attention scores) or
+    ``"i,ij,j->"`` (a bilinear form). Each operand's letters name its axes; the output keeps
+    the letters after ``->`` and sums the rest. No index may repeat within one operand.
+
+    The VJP with respect to each operand is itself an einsum (so it differentiates twice).
+
+    Example:
+        >>> import deltagrad as dg
+        >>> x = dg.tensor([1.0, 2.0], requires_grad=True)
+        >>> A = dg.tensor([[1.0, 0.0], [3.0, 1.0]])
+        >>> dg.einsum("i,ij,j->", x, A, x).backward()  # xᵀAx: gradient (A + Aᵀ)x
+        >>> x.grad
+        array([8., 7.])
+    """
+    inputs, output = _parse_subscripts(subscripts, len(operands))
+    for k, (s, x) in enumerate(zip(inputs, operands)):
+        ndim = x.ndim if isinstance(x, Tensor) else np.ndim(x)
+        if len(s) != ndim:
+            raise ValueError(f"einsum(): operand {k} has {ndim} dimensions but subscripts "
+                             f"{s!r} name {len(s)}")
+    return _einsum_primitive(*operands, inputs=inputs, output=output)

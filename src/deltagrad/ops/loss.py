@@ -3,19 +3,46 @@
 Each takes the output pre-activation ``a``, the target ``t`` and the output ``y`` that the
 activation computed from ``a`` (so the VJP reuses it instead of recomputing it). The error is
 evaluated stably from ``a`` and never overflows when ``a`` saturates (a = ±800); the VJP with
-respect to ``a`` is ``y − t`` exactly. No gradient flows into ``y`` itself: E depends on ``a``.
-An optional last input ``s`` of shape (N, 1) weights each pattern's error: E = Σ_n s_n E_n.
+respect to ``a`` is ``y − t`` exactly. An optional last input ``s`` of shape (N, 1) weights each
+pattern's error: E = Σ_n s_n E_n.
+
+Every input that can carry a gradient gets one: ``a``, the (soft) targets ``t`` and the weights
+``s``. The one exception is ``y``, a cache of f(a): its VJP is ``None`` on purpose, because
+E's dependence on y is its dependence on ``a``, which the VJP for ``a`` already carries
+(a gradient through y as well would count it twice).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .base import Primitive
+from .base import Primitive, polymorphic
+from .elementwise import abs as _abs_primitive
+from .elementwise import exp, log, maximum
+
+_log, _exp, _abs, _maximum = (polymorphic(log), polymorphic(exp), polymorphic(_abs_primitive),
+                              polymorphic(maximum))
 
 
 def _weighted(g, s):
     return g if s is None else g * s
+
+
+def _per_row(g, per_pattern: bool):
+    """The upstream gradient as (..., 1): per-pattern errors have one value per row."""
+    return g.reshape(g.shape + (1,)) if per_pattern else g
+
+
+def _softplus_minus_at(a, t):
+    """max(a, 0) − a t + ln(1 + e^−|a|): each term of the sigmoid cross-entropy (ndarrays in
+    the forward, Tensors too in a VJP)."""
+    return _maximum(a, 0.0) - a * t + _log(1 + _exp(-_abs(a)))
+
+
+def _lse_minus_a(a, y):
+    """ln Σ_j e^{a_j} − a_k = −ln y_k, from the softmax already computed: at the largest
+    activation m = max_k a_k, y = e^{m − lse} ≥ 1/K, so lse = m − ln max_k y exactly."""
+    return a.max(axis=-1, keepdims=True) - _log(y.max(axis=-1, keepdims=True)) - a
 
 
 def _sum_of_squares_forward(y, t, s=None):
@@ -28,28 +55,40 @@ def _sum_of_squares_forward(y, t, s=None):
 
 def _sigmoid_bce_forward(a, t, y, s=None):
     """E = −Σ {t ln σ(a) + (1 − t) ln(1 − σ(a))} = Σ {max(a, 0) − a t + ln(1 + e^−|a|)}."""
-    terms = np.maximum(a, 0) - a * t + np.log1p(np.exp(-np.abs(a)))
+    terms = _softplus_minus_at(a, t)
     return np.sum(terms if s is None else s * terms)
 
 
-def _softmax_ce_forward(a, t, y, s=None, normalised=False):
-    """E = −Σ_n Σ_k t_nk ln y_nk = Σ_nk t_nk (ln Σ_j e^{a_nj} − a_nk) (eq. 9.2).
+def _softmax_ce_forward(a, t, y, s=None, normalised=False, per_pattern=False):
+    """E = −Σ_n Σ_k t_nk ln y_nk = Σ_nk t_nk (ln Σ_j e^{a_nj} − a_nk) (eq. 9.2); with
+    ``per_pattern`` the vector of E_n, shape ``a.shape[:-1]``.
 
-    The log-sum-exp comes from the softmax already computed: at the largest activation
-    m_n = max_k a_nk, y_nk = e^{m_n − lse_n} ≥ 1/K, so lse_n = m_n − ln max_k y_nk exactly
-    and stably (no exponential is taken again, nothing under- or overflows).
+    The log-sum-exp comes from the softmax already computed (see ``_lse_minus_a``): no
+    exponential is taken again, nothing under- or overflows.
     """
-    lse = np.maximum.reduce(a, axis=-1, keepdims=True) - np.log(
-        np.maximum.reduce(y, axis=-1, keepdims=True))
-    return np.vdot(t if s is None else s * t, lse - a)
+    weighted = t if s is None else s * t
+    if per_pattern:
+        return np.sum(weighted * _lse_minus_a(a, y), axis=-1)
+    return np.vdot(weighted, _lse_minus_a(a, y))
 
 
-def _softmax_ce_vjp(g, ans, a, t, y, s=None, normalised=False):
+def _softmax_ce_vjp(g, ans, a, t, y, s=None, normalised=False, per_pattern=False):
     """δ_k = y_k Σ_j t_j − t_k, which is y_k − t_k (eq. 3.9) when the targets of each pattern
     sum to one (``normalised=True``, e.g. 1-of-K targets made from class labels)."""
+    g = _per_row(g, per_pattern)
     if normalised:
         return _weighted(g * (y - t), s)
     return _weighted(g * (y * t.sum(axis=-1, keepdims=True) - t), s)
+
+
+def _softmax_ce_vjp_t(g, ans, a, t, y, s=None, normalised=False, per_pattern=False):
+    """∂E/∂t_k = s (lse − a_k) = −s ln y_k: soft targets get a gradient too."""
+    return _weighted(_per_row(g, per_pattern) * _lse_minus_a(a, y), s)
+
+
+def _softmax_ce_vjp_s(g, ans, a, t, y, s, normalised=False, per_pattern=False):
+    """∂E/∂s_n = E_n = Σ_k t_nk (lse_n − a_nk)."""
+    return _per_row(g, per_pattern) * (t * _lse_minus_a(a, y)).sum(axis=-1, keepdims=True)
 
 
 sum_of_squares_error = Primitive("sum_of_squares_error", _sum_of_squares_forward, (
@@ -61,8 +100,8 @@ sigmoid_binary_cross_entropy = Primitive("sigmoid_binary_cross_entropy", _sigmoi
     # δ_k = y_k − t_k with y = σ(a) (Proposition 2.6)
     lambda g, ans, a, t, y, s=None: _weighted(g * (y - t), s),
     lambda g, ans, a, t, y, s=None: _weighted(-g * a, s),
-    None,
-    None,
+    None,  # y is the cache of σ(a): see the module docstring
+    lambda g, ans, a, t, y, s: g * _softplus_minus_at(a, t).sum(axis=-1, keepdims=True),
 ))
 softmax_cross_entropy = Primitive("softmax_cross_entropy", _softmax_ce_forward,
-                                  (_softmax_ce_vjp, None, None, None))
+                                  (_softmax_ce_vjp, _softmax_ce_vjp_t, None, _softmax_ce_vjp_s))
