@@ -45,7 +45,7 @@ PRESETS = {
                 "epochs": 200},
     "moons": {**_CLASSIFIER, "hidden": [6], "lr": 0.1, "mode": "minibatch", "batch_size": 10,
               "epochs": 300},
-    "spirals": {**_CLASSIFIER, "hidden": [8, 8], "lr": 0.05, "mode": "minibatch",
+    "spirals": {**_CLASSIFIER, "hidden": [8, 8], "lr": 0.05, "mode": "minibatch", "noise": 0.02,
                 "batch_size": 10, "epochs": 1000},
     "sin": {"hidden": [6], "activation": "tanh", "output": "identity", "loss": "sum_of_squares",
             "lr": 0.05, "mode": "online", "epochs": 500, "n": 40, "noise": 0.1, "weights": {}},
@@ -112,7 +112,7 @@ def parse_config(raw) -> dict:
     if out["seed"] is None or out["seed"] >= 2**32:
         raise check.InvalidArgument(OWNER, "seed", "must be an integer in [0, 2³²)", c["seed"])
     out["points"] = _points(c["points"], out["dataset"])
-    out["alphas"] = _alphas(c["alphas"], len(out["hidden"]) + 1, out["lam"])
+    out["alphas"] = _alphas(c["alphas"], len(out["hidden"]) + 1)
     _check_pairing(out)
     out["weights"] = parse_weight_overrides(c["weights"], out["hidden"])
     return out
@@ -135,10 +135,10 @@ def _points(value, dataset: str):
     return {"X": data.X.tolist(), "t": data.targets.tolist()}
 
 
-def _alphas(value, n_layers: int, lam: float) -> list:
-    """One α per layer for the consistent prior (eq. 4.10); by default λ for each."""
+def _alphas(value, n_layers: int) -> list | None:
+    """One α per layer for the consistent prior (eq. 4.10); None: λ for each."""
     if value is None:
-        return [lam] * n_layers
+        return None
     if not isinstance(value, list) or len(value) != n_layers:
         raise check.InvalidArgument(OWNER, "alphas", f"must be a list of {n_layers} numbers "
                                     "(one per layer)", value)

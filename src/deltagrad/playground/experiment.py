@@ -194,7 +194,8 @@ class Experiment:
         if c["regularizer"] == "weight_decay":
             return dg.regularizers.WeightDecay(c["lam"])
         if c["regularizer"] == "prior":
-            return dg.regularizers.ConsistentGaussianPrior(c["alphas"])
+            alphas = c["alphas"] or [c["lam"]] * (len(self.sizes) - 1)
+            return dg.regularizers.ConsistentGaussianPrior(alphas)
         return None
 
     def _stopper(self, state, net):
