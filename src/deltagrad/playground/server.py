@@ -171,9 +171,17 @@ def make_server(host: str = "127.0.0.1", port: int = 8765, max_seconds: float = 
                 max_epochs: int = MAX_EPOCHS_PER_REQUEST) -> ThreadingHTTPServer:
     """A server for the playground (not yet serving: call ``serve_forever()``); ``port=0``
     picks a free port, ``server.server_address`` says which."""
+    if port != 0:
+        check.positive_int(port, "port", "playground", maximum=65535, alternative="0 (any free)")
+    if not isinstance(host, str) or not host:
+        raise TypeError(f"playground: host must be an interface name or address, got {host!r}")
     handler = type("PlaygroundHandler", (Handler,),
                    {"playground": Playground(max_seconds, max_epochs)})
-    server = ThreadingHTTPServer((host, port), handler)
+    try:
+        server = ThreadingHTTPServer((host, port), handler)
+    except OSError as err:
+        raise OSError(f"playground: cannot listen on {host}:{port} ({err.strerror or err}); "
+                      "is another server using the port? Choose one with --port") from None
     server.daemon_threads = True
     return server
 
