@@ -22,7 +22,8 @@ $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/activate
 run: $(VENV)/.installed
 	$(VENV)/bin/deltagrad tour --out report
 
-# Headless Chromium renders the tour page in a test; Debian's package, when we may install it.
+# Headless Chromium renders the tour page and, driven by Playwright (the dev extra), the
+# playground in tests; Debian's package, when we may install it (never a downloaded browser).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import os
 import sys
 
@@ -14,25 +15,31 @@ def read_csv(path: str) -> tuple:
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no such file: {path}")
     with open(path, newline="", encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))
+        return parse_csv(handle.read(), path)
+
+
+def parse_csv(text: str, source: str = "CSV") -> tuple:
+    """``(header, data)`` from the text of a CSV file; errors name ``source``, line and column."""
+    rows = list(csv.reader(io.StringIO(text)))
     rows = [row for row in rows if any(cell.strip() for cell in row)]
     if len(rows) < 2:
-        raise ValueError(f"{path}: expected a header row and at least one data row")
+        raise ValueError(f"{source}: expected a header row and at least one data row")
     header = [name.strip() for name in rows[0]]
     if len(set(header)) != len(header):
-        raise ValueError(f"{path}: repeated column names in the header")
+        raise ValueError(f"{source}: repeated column names in the header")
     data = np.empty((len(rows) - 1, len(header)))
     for r, row in enumerate(rows[1:], start=2):
         if len(row) != len(header):
-            raise ValueError(f"{path}, line {r}: {len(row)} fields, the header has {len(header)}")
+            raise ValueError(f"{source}, line {r}: {len(row)} fields, the header has "
+                             f"{len(header)}")
         for c, cell in enumerate(row):
             try:
                 data[r - 2, c] = float(cell)
             except ValueError:
-                raise ValueError(f"{path}, line {r}: column {header[c]!r} is not numeric "
+                raise ValueError(f"{source}, line {r}: column {header[c]!r} is not numeric "
                                  f"({cell!r})") from None
     if not np.all(np.isfinite(data)):
-        raise ValueError(f"{path}: contains NaN or infinite values")
+        raise ValueError(f"{source}: contains NaN or infinite values")
     return header, data
 
 

@@ -59,6 +59,17 @@ class Solution:
         return json.dumps({"title": self.title, "values": self.to_dict(precision)},
                           indent=indent, ensure_ascii=False)
 
+    def to_records(self, precision: int | None = None) -> list:
+        """The sections as JSON-able dicts, each line with its rule and working written out at
+        ``precision`` decimals (as :meth:`to_text` shows them) and its exact value:
+        ``[{"title", "note", "lines": [{"key", "value", "formula", "working"}]}]``."""
+        p = self.precision if precision is None else precision
+        return [{"title": section.title, "note": section.note,
+                 "lines": [{"key": line.key, "value": float(line.value),
+                            "formula": self._fill(line.formula, p),
+                            "working": self._fill(line.working, p)} for line in section.lines]}
+                for section in self.sections]
+
     # ---- for people ---------------------------------------------------------------------------
     def _number(self, value, precision: int) -> str:
         return f"{float(value):.{precision}f}"

@@ -32,6 +32,9 @@ def section(report) -> None:
     s.text("The full working of practice question 1, with one gradient-descent step "
            "(η = 0.1), as `deltagrad explain --question 1 --lr 0.1` prints it:")
     s.code(question(1, lr=0.1).to_text())
+    s.text("To step through these numbers unit by unit on a network diagram, and train it live, "
+           "run `deltagrad playground` and open the address it prints (a static page cannot "
+           "run it).")
     _digits(s, report.quick)
 
 
