@@ -214,6 +214,14 @@ CASES["softmax_cross_entropy"] += [
      [_normal((4, 3)), _positive((4, 3)), _positive((4, 1))]),
     (lambda a, t: ops.softmax_cross_entropy(a, t, ops.softmax(a), per_pattern=True),
      [_normal((2, 4, 3)), _targets((2, 4, 3))])]
+CASES["dense"] = [(lambda x, w, b, h=h: ops.dense(x, w, b, activation=h),
+                   [_normal((4, 3)), _normal((2, 3)), _normal((2,))])
+                  for h in ("identity", "tanh", "sigmoid")]
+CASES["dense"] += [(lambda x, w: ops.dense(x, w, activation="relu"),
+                    [_normal((5, 3)), _normal((2, 3))])]
+CASES["softmax_cross_entropy_labels"] = [
+    (lambda a: ops.softmax_cross_entropy_labels(a, dg.tensor([2, 0, 1, 2]), ops.softmax(a)),
+     [_normal((4, 3))])]
 CASES["sigmoid_binary_cross_entropy"] += [
     (lambda a, t, s: ops.sigmoid_binary_cross_entropy(a, t, ops.sigmoid(a), s),
      [_normal((4, 2)), _positive((4, 2)), _positive((4, 1))])]

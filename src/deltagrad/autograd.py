@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+
 import numpy as np
 
 from . import _state
@@ -21,36 +23,6 @@ def sum_to_shape(g, shape: tuple):
     if axes:
         g = g.sum(axis=axes, keepdims=True)
     return g.reshape(shape)
-
-
-def _topological_order(roots) -> list:
-    """Every non-leaf node that needs a gradient, parents before children.
-
-    Each recorded node carries a creation number (``_seq``), and a tensor is always made
-    after its parents, so sorting the reachable nodes by it is a topological order. The walk
-    is iterative (no recursion limit). Leaves are not listed: they only receive gradients.
-    """
-    nodes, seen = [], set()
-    stack = [root for root in roots if root._op is not None]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        if node._params is _FREED:
-            raise RuntimeError(
-                f"backward through a graph that was already freed (at a {node._op.name!r} node):"
-                " pass retain_graph=True to the first backward() to go through it twice")
-        seen.add(id(node))
-        nodes.append(node)
-        for parent in node._parents:
-            if parent._op is not None and parent.requires_grad:
-                stack.append(parent)
-    nodes.sort(key=_creation_number)
-    return nodes
-
-
-def _creation_number(node: Tensor) -> int:
-    return node._seq
 
 
 def _initial_grad(root: Tensor, grad, create_graph: bool):
@@ -82,26 +54,25 @@ def _run(roots, root_grads, create_graph: bool, retain_graph: bool, capture=None
         if not root.requires_grad:
             raise RuntimeError("backward(): the output does not require grad (no input has "
                                "requires_grad=True, or it was computed under no_grad)")
-    pending = {}
+    pending, ready = {}, []
     handed_out = set()
     for root, g in zip(roots, root_grads):
         if root._op is None:
             _receive_leaf(root, g, capture, handed_out)
         else:
-            pending[id(root)] = pending[id(root)] + g if id(root) in pending else g
+            _send(root, g, pending, ready)
     previous_mode = _state.grad_enabled
     _state.grad_enabled = create_graph  # raw NumPy VJPs unless we build the gradient's graph
     try:
-        for node in reversed(_topological_order(roots)):
-            g = pending.pop(id(node), None)
-            if g is None:
-                continue
+        while ready:  # the latest-made node first: all its consumers are done (see _send)
+            node = heapq.heappop(ready)[1]
+            g = pending.pop(id(node))
             if capture is not None:
                 if id(node) in capture:
                     capture[id(node)] = g
             elif node._retain:
                 _store_grad(node, g, handed_out)
-            _propagate(node, g, pending, create_graph, capture, handed_out)
+            _propagate(node, g, pending, ready, create_graph, capture, handed_out)
             if not retain_graph:
                 node._params = _FREED
     finally:
@@ -109,10 +80,52 @@ def _run(roots, root_grads, create_graph: bool, retain_graph: bool, capture=None
     return capture
 
 
-def _propagate(node: Tensor, g, pending: dict, create_graph: bool, capture, handed_out) -> None:
+def _send(node: Tensor, g, pending: dict, ready: list) -> None:
+    """Add ``g`` to the gradient waiting at a non-leaf ``node``.
+
+    Every recorded node carries a creation number ``_seq``, and a tensor is always made after
+    its inputs, so taking the waiting node with the largest number next (a heap) visits each
+    node only after every node that consumed it: a topological order, found on the way,
+    without a separate walk or sort.
+    """
+    key = id(node)
+    if key in pending:
+        pending[key] = pending[key] + g
+        return
+    if node._params is _FREED:
+        raise RuntimeError(
+            f"backward through a graph that was already freed (at a {node._op.name!r} node):"
+            " pass retain_graph=True to the first backward() to go through it twice")
+    pending[key] = g
+    heapq.heappush(ready, (-node._seq, node))
+
+
+def _propagate(node: Tensor, g, pending: dict, ready: list, create_graph: bool, capture,
+               handed_out) -> None:
     """Chain rule at one node: each parent gets VJP_i(g), summed back to its shape."""
     parents = node._parents
     op = node._op
+    for i, gi in _input_gradients(node, op, parents, g, create_graph):
+        parent = parents[i]
+        if create_graph:
+            if not isinstance(gi, Tensor):
+                gi = Tensor._wrap(np.asarray(gi))
+        elif type(gi) is not np.ndarray:
+            gi = gi.data if isinstance(gi, Tensor) else np.asarray(gi)
+        shape = parent.data.shape
+        if gi.shape != shape:
+            gi = sum_to_shape(_checked_broadcast(gi, shape, op.name, i), shape)
+        if parent._op is not None:
+            _send(parent, gi, pending, ready)
+        elif capture is None:
+            _store_grad(parent, gi, handed_out)
+        else:
+            _capture(parent, gi, capture)
+
+
+def _input_gradients(node: Tensor, op, parents, g, create_graph: bool):
+    """``(i, VJP_i(g))`` for every input i that wants a gradient and can carry one."""
+    params = node._params
     if create_graph:
         if not op.differentiable_twice:
             raise RuntimeError(f"the fused primitive {op.name!r} cannot be differentiated "
@@ -120,29 +133,20 @@ def _propagate(node: Tensor, g, pending: dict, create_graph: bool, capture, hand
         ans, inputs = node, parents
     else:
         ans, inputs = node.data, [p.data for p in parents]
-    params = node._params
+        if op.joint_vjp is not None:  # one call shares the work between the inputs
+            needed = [p.requires_grad for p in parents]
+            grads = op.joint_vjp(g, ans, needed, *inputs, **params)
+            return [(i, gi) for i, gi in enumerate(grads) if needed[i] and gi is not None]
     vjps = op._vjps
     variadic = callable(vjps)
+    found = []
     for i, parent in enumerate(parents):
         if not parent.requires_grad:
             continue
         vjp = vjps(i) if variadic else vjps[i]
-        if vjp is None:  # an input that carries no gradient (e.g. a cached output)
-            continue
-        gi = vjp(g, ans, *inputs, **params)
-        if create_graph:
-            if not isinstance(gi, Tensor):
-                gi = Tensor._wrap(np.asarray(gi))
-        elif isinstance(gi, Tensor):
-            gi = gi.data
-        if gi.shape != parent.data.shape:
-            gi = sum_to_shape(_checked_broadcast(gi, parent.data.shape, op.name, i),
-                              parent.data.shape)
-        if parent._op is None:
-            _receive_leaf(parent, gi, capture, handed_out)
-        else:
-            key = id(parent)
-            pending[key] = pending[key] + gi if key in pending else gi
+        if vjp is not None:  # None: an input that carries no gradient (a cached output)
+            found.append((i, vjp(g, ans, *inputs, **params)))
+    return found
 
 
 def _checked_broadcast(gi, shape: tuple, op: str, i: int):
@@ -163,9 +167,15 @@ def _receive_leaf(leaf: Tensor, g, capture, handed_out: set) -> None:
     """A leaf's gradient goes to ``.grad`` in backward(), or to ``capture`` in grad()."""
     if capture is None:
         _store_grad(leaf, g, handed_out)
-    elif id(leaf) in capture:
-        previous = capture[id(leaf)]
-        capture[id(leaf)] = g if previous is None else previous + g
+    else:
+        _capture(leaf, g, capture)
+
+
+def _capture(tensor: Tensor, g, capture: dict) -> None:
+    """grad(): sum the gradient of a requested input into ``capture``."""
+    if id(tensor) in capture:
+        previous = capture[id(tensor)]
+        capture[id(tensor)] = g if previous is None else previous + g
 
 
 def _store_grad(node: Tensor, g, handed_out: set) -> None:
@@ -180,7 +190,7 @@ def _store_grad(node: Tensor, g, handed_out: set) -> None:
         node.grad = node.grad + g
         return
     owner = g
-    while owner.base is not None:
+    while owner.base is not None:  # the array that owns the memory
         owner = owner.base
     if id(owner) in handed_out or (owner is not g and not g.flags.writeable):
         g = g.copy(order="K")

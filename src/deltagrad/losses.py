@@ -183,6 +183,10 @@ def cross_entropy(y, t, reduction: str = "sum", sample_weight=None,
         raise TypeError(f"cross_entropy: t must be numeric, got dtype {t_data.dtype}")
     _check_choice(reduction, REDUCTIONS + ("none",), "reduction", "cross_entropy")
     labels = y.ndim >= 1 and t_data.shape == y.shape[:-1]
+    if labels and _plain_labels(y, t_data, reduction, sample_weight, label_smoothing,
+                                ignore_index):
+        E = ops.softmax_cross_entropy_labels(y._activation[1], Tensor._wrap(t_data), y)
+        return _reduce(E, y, reduction, "cross_entropy")
     keep = None
     if labels:  # class labels, range-checked by one_hot
         t_data, keep = _drop_ignored(t_data, ignore_index, y.dtype)
@@ -208,6 +212,19 @@ def cross_entropy(y, t, reduction: str = "sum", sample_weight=None,
     if reduction == "mean" and keep is not None:
         return E / max(int(keep.sum()), 1)  # all ignored: 0 (PyTorch: NaN)
     return E if per_pattern else _reduce(E, y, reduction, "cross_entropy")
+
+
+def _plain_labels(y: Tensor, labels: np.ndarray, reduction, sample_weight, label_smoothing,
+                  ignore_index) -> bool:
+    """Whether the labels-only fused primitive applies: a softmax output (N, K), integer
+    labels (N,) in range, and no option that reweights patterns or classes."""
+    if not (y.ndim == 2 and labels.dtype.kind in "iu" and reduction != "none"
+            and sample_weight is None and label_smoothing == 0 and ignore_index is None
+            and y._activation is not None and y._activation[0] == "softmax"):
+        return False
+    if len(labels) and labels.min() < 0 or len(labels) and labels.max() >= y.shape[1]:
+        one_hot(labels, y.shape[1])  # raises the range error
+    return True
 
 
 def _check_choice(value, choices: tuple, name: str, loss: str) -> None:

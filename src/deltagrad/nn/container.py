@@ -6,8 +6,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .. import _state
-from .activation import ACTIVATIONS, activation
+from .. import _state, ops
+from .activation import ACTIVATIONS, Identity, ReLU, Sigmoid, Step, Tanh, activation
 from .linear import Linear
 from .module import Module
 from .registry import config_of, dense_weights, layer_sizes, savable
@@ -61,6 +61,9 @@ class Sequential(Module):
                 raise ValueError(f"{item.where}: repeated child name {name!r}")
             modules[name] = item.module(item.get("module", dict), f"{item.where}.module")
         return cls(modules)
+
+
+_FUSED = (Identity, Tanh, Sigmoid, ReLU, Step)  # the activations ops.dense applies itself
 
 
 def parse_sizes(sizes) -> list:
@@ -118,6 +121,24 @@ class MLP(Sequential):
         super().__init__(layers)
         object.__setattr__(self, "sizes", sizes)
         object.__setattr__(self, "activations", [a.lower() for a in hidden + [output]])
+
+    def forward(self, x):
+        """Layer by layer as ``Sequential``, each hidden layer (a ``Linear`` followed by a
+        plain tanh, sigmoid, ReLU, step or identity) as one fused node ``ops.dense``: the
+        same numbers and gradients (tests compare), fewer steps for the backward pass. The
+        output layer stays unfused, so its activation records ``a`` for the canonical pair
+        (eq. 3.9); ``explain`` traces layer by layer and sees every ``a``."""
+        modules = list(self._modules.values())
+        last = len(modules) - 2
+        for i in range(0, len(modules) - 1, 2):
+            linear, act = modules[i], modules[i + 1]
+            if i < last and type(linear) is Linear and type(act) in _FUSED:
+                weights = (linear.weight,) if linear.bias is None else (linear.weight,
+                                                                        linear.bias)
+                x = ops.dense(linear.checked_input(x), *weights, activation=act.name)
+            else:
+                x = act(linear(x))
+        return x
 
     @property
     def linears(self) -> list:

@@ -63,16 +63,19 @@ class Linear(Module):
             self.bias.data = np.zeros_like(self.bias.data)
 
     def forward(self, x) -> Tensor:
-        weight = self.weight.data
-        data = x.data if type(x) is Tensor else x
-        if type(data) is np.ndarray and data.dtype == weight.dtype and data.ndim \
-                and data.shape[-1] == self.in_features:
-            x = x if type(x) is Tensor else Tensor._wrap(data)
-        else:
-            x = _check_input(self, x)
+        x = self.checked_input(x)
         if self.bias is None:
             return ops.linear(x, self.weight)
         return ops.linear(x, self.weight, self.bias)
+
+    def checked_input(self, x) -> Tensor:
+        """``x`` as a Tensor of the layer's dtype with ``in_features`` columns, or a clear
+        error naming the layer (a same-dtype array of the right width passes straight)."""
+        data = x.data if type(x) is Tensor else x
+        if type(data) is np.ndarray and data.dtype == self.weight.data.dtype and data.ndim \
+                and data.shape[-1] == self.in_features:
+            return x if type(x) is Tensor else Tensor._wrap(data)
+        return _check_input(self, x)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

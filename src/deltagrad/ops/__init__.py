@@ -8,18 +8,21 @@ from .base import REGISTRY, Primitive, apply
 from .activation import elu, gelu, leaky_relu, silu, softplus
 from .elementwise import abs, add, astype, clip, cos, div, erf, exp, log, maximum, minimum, \
     mul, neg, pow, relu, sigmoid, sign, sin, sqrt, step, sub, tanh, where
-from .linalg import einsum, linear, matmul
-from .loss import sigmoid_binary_cross_entropy, softmax_cross_entropy, sum_of_squares_error
+from .linalg import dense, einsum, linear, matmul
+from .loss import (sigmoid_binary_cross_entropy, softmax_cross_entropy,
+                   softmax_cross_entropy_labels, sum_of_squares_error)
 from .reduce import argmax, argmin, cumsum, keep_reduced_axes, log_softmax, logsumexp, max, \
     mean, prod, softmax, std, sum, var
 from .shape import broadcast_to, concatenate, getitem, index_put, pad, repeat, reshape, split, \
     stack, tile, transpose, tril, triu
 
 __all__ = [
-    "REGISTRY", "Primitive", "apply", "add", "astype", "broadcast_to", "concatenate", "div",
+    "REGISTRY", "Primitive", "apply", "add", "astype", "broadcast_to", "concatenate", "dense",
+    "div",
     "exp", "getitem", "index_put", "keep_reduced_axes", "linear", "log", "log_softmax",
     "logsumexp", "matmul", "max", "mean", "mul", "neg", "pow", "relu", "reshape", "sigmoid",
-    "sigmoid_binary_cross_entropy", "softmax", "softmax_cross_entropy", "stack", "step", "sub",
+    "sigmoid_binary_cross_entropy", "softmax", "softmax_cross_entropy",
+    "softmax_cross_entropy_labels", "stack", "step", "sub",
     "sum", "sum_of_squares_error", "tanh", "transpose", "where",
     "abs", "argmax", "argmin", "clip", "cos", "cumsum", "einsum", "elu", "erf", "gelu",
     "leaky_relu", "maximum", "minimum", "pad", "prod", "repeat", "sign", "silu", "sin",

@@ -33,15 +33,22 @@ class Primitive:
         vjps: one VJP per array argument (``None`` where no gradient flows, e.g. a target),
             or, for a variadic primitive, a function ``i -> vjp``.
         differentiable_twice: ``False`` for fused primitives whose VJP is raw NumPy.
+        joint_vjp: optionally, all the VJPs at once for a plain backward pass,
+            ``joint_vjp(g, ans, needed, *inputs, **params) -> [gradient or None per input]``
+            (``needed[i]``: whether input i wants one), for a fused primitive whose VJPs
+            share work; it must give what ``vjps`` give (tests compare them), and ``vjps``
+            still serve ``create_graph=True``.
     """
 
-    def __init__(self, name, forward, vjps, differentiable_twice: bool = True):
+    def __init__(self, name, forward, vjps, differentiable_twice: bool = True,
+                 joint_vjp=None):
         if name in REGISTRY:
             raise ValueError(f"primitive {name!r} is already registered")
         self.name = name
         self.forward = forward
         self._vjps = vjps
         self.differentiable_twice = differentiable_twice
+        self.joint_vjp = joint_vjp
         REGISTRY[name] = self
 
     def vjp(self, i: int):

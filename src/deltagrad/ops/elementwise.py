@@ -81,12 +81,12 @@ tanh = Primitive("tanh", np.tanh, (
 ))
 
 
-def _expit(x):
+def _expit(x, out=None):
     """scipy's logistic σ(x): stable, no overflow at ±1000 (scipy.special is imported on
     first use, since it costs more to import than NumPy)."""
     from scipy.special import expit
 
-    return expit(x)
+    return expit(x, out=out)
 
 
 def _erf_forward(x):

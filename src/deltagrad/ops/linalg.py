@@ -7,6 +7,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .base import Primitive, polymorphic
+from .elementwise import _expit, relu, sigmoid, step, tanh
 from .shape import broadcast_to
 
 
@@ -64,6 +65,49 @@ def _linear_vjp_b(g, ans, x, w, b=None):
 
 matmul = Primitive("matmul", np.matmul, (_matmul_vjp_a, _matmul_vjp_b))
 linear = Primitive("linear", _linear_forward, (_linear_vjp_x, _linear_vjp_w, _linear_vjp_b))
+
+
+# ---- dense: a fully connected layer and its activation, z = h(x Wᵀ + b), in one node ----------
+def _in_place(function):
+    return lambda a: function(a, out=a)
+
+
+DENSE_ACTIVATIONS = {  # h applied in place to a, and the primitive whose VJP gives h'
+    "identity": (lambda a: a, None),
+    "tanh": (_in_place(np.tanh), tanh),
+    "sigmoid": (lambda a: _expit(a, out=a), sigmoid),
+    "relu": (lambda a: np.maximum(a, 0, out=a), relu),
+    "step": (lambda a: (a >= 0).astype(a.dtype), step),
+}
+
+
+def _dense_forward(x, w, b=None, activation="identity"):
+    return DENSE_ACTIVATIONS[activation][0](_linear_forward(x, w, b))
+
+
+def _dense_delta(g, z, activation: str):
+    """δ_j = h'(a_j) ∂E/∂z_j: rule 2's factor (eq. 3.10), by the activation primitive's own
+    VJP, which reads h' from the output z (1 − z² for tanh; the sign of z is that of a for
+    ReLU and step), exactly as the unfused backward pass applies it."""
+    primitive = DENSE_ACTIVATIONS[activation][1]
+    return g if primitive is None else primitive.vjp(0)(g, z, z)
+
+
+def _dense_vjp(linear_vjp):
+    return lambda g, ans, x, w, b=None, activation="identity": linear_vjp(
+        _dense_delta(g, ans, activation), ans, x, w, b)
+
+
+def _dense_joint_vjp(g, ans, needed, x, w, b=None, activation="identity"):
+    """Rules 2 and 3 (eq. 3.10–3.11) with δ computed once for the three inputs."""
+    delta = _dense_delta(g, ans, activation)
+    vjps = (_linear_vjp_x, _linear_vjp_w, _linear_vjp_b)
+    return [vjp(delta, ans, x, w, b) if want else None for vjp, want in zip(vjps, needed)]
+
+
+dense = Primitive("dense", _dense_forward,
+                  (_dense_vjp(_linear_vjp_x), _dense_vjp(_linear_vjp_w),
+                   _dense_vjp(_linear_vjp_b)), joint_vjp=_dense_joint_vjp)
 
 
 def _einsum_vjp(i: int):

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Primitive, polymorphic
+from ..tensor import Tensor
+from .base import Primitive, polymorphic, values
 from .elementwise import abs as _abs_primitive
 from .elementwise import exp, log, maximum
 
@@ -105,3 +106,41 @@ sigmoid_binary_cross_entropy = Primitive("sigmoid_binary_cross_entropy", _sigmoi
 ))
 softmax_cross_entropy = Primitive("softmax_cross_entropy", _softmax_ce_forward,
                                   (_softmax_ce_vjp, _softmax_ce_vjp_t, None, _softmax_ce_vjp_s))
+
+
+def _label_rows(labels) -> tuple:
+    """The (row, class) index pairs of integer labels ``(N,)``: picks y_{n, t_n}."""
+    labels = values(labels)
+    return np.arange(len(labels)), labels
+
+
+def _softmax_ce_labels_forward(a, labels, y):
+    """E = −Σ_n ln y_{n t_n} (eq. 9.2 with 1-of-K targets, read by class index instead of
+    multiplied by a one-hot matrix).
+
+    ln y_t is as exact as the log-sum-exp form while y_t is a normal number (y_t carries a
+    relative error of a few ulp, so ln y_t an absolute one of a few ulp); where some y_t has
+    underflowed, E is the log-sum-exp form ``_lse_minus_a``, which never overflows.
+    """
+    picked = y[_label_rows(labels)]
+    if picked.min() > np.finfo(y.dtype).tiny:
+        return -np.log(picked).sum()
+    return (a.max(axis=-1) - np.log(y.max(axis=-1))).sum() - a[_label_rows(labels)].sum()
+
+
+def _softmax_ce_labels_vjp(g, ans, a, labels, y):
+    """δ_k = y_k − [k = t] (eq. 3.9): y with one subtracted at each pattern's class."""
+    if isinstance(y, Tensor):  # create_graph: the same δ as a recorded expression
+        rows, cols = _label_rows(labels)
+        t = np.zeros(y.shape, dtype=y.dtype)
+        t[rows, cols] = 1.0
+        return g * (y - t)
+    delta = y * g
+    delta[_label_rows(labels)] -= g
+    return delta
+
+
+# the labels-only fast path of softmax_cross_entropy: (N, K) activations, labels (N,) int
+softmax_cross_entropy_labels = Primitive(
+    "softmax_cross_entropy_labels", _softmax_ce_labels_forward,
+    (_softmax_ce_labels_vjp, None, None))  # labels carry no gradient; y: see the docstring
