@@ -7,11 +7,13 @@ Tensors and autodiff (chapter 3)
     second derivatives), ``no_grad``/``enable_grad``/``is_grad_enabled``, ``manual_seed``,
     ``gradcheck``; the primitives ``exp``, ``log``, ``matmul``, ``linear``, ``sum``, ``mean``,
     ``max``, ``logsumexp``, ``softmax``, ``log_softmax``, ``reshape``, ``transpose``,
-    ``concatenate``, ``stack``, ``where`` and the activations ``sigmoid``, ``tanh``, ``relu``,
-    ``step``. ``ops`` holds every primitive with its VJP (``ops.REGISTRY``).
+    ``concatenate``, ``stack``, ``where``, ``conv2d``, ``max_pool2d``, ``avg_pool2d``
+    (chapter 7) and the activations ``sigmoid``, ``tanh``, ``relu``, ``step``.
+    ``ops`` holds every primitive with its VJP (``ops.REGISTRY``).
 Layers and networks (chapter 1)
     ``nn``: ``Module``, ``Parameter``, ``Linear``, the activation modules, ``Sequential``,
-    ``MLP("2-3-2-1")``, ``FeedForward`` (any acyclic graph); ``nn.registry.savable`` makes a
+    ``MLP("2-3-2-1")``, ``FeedForward`` (any acyclic graph), ``Conv2d``, ``MaxPool2d``,
+    ``AvgPool2d``, ``Flatten``, ``Dropout`` (chapter 7); ``nn.registry.savable`` makes a
     new layer savable.
 Error functions and training (chapters 2, 4)
     ``losses`` (sum of squares, binary and softmax cross-entropy, fused with their canonical
@@ -40,8 +42,8 @@ from .autograd import grad
 from .gradcheck import GradcheckError, gradcheck
 from .io import load, save
 from .nn.activation import relu, sigmoid, step, tanh
-from .ops import (concatenate, exp, linear, log, log_softmax, logsumexp, matmul, max, mean,
-                  reshape, softmax, stack, sum, transpose, where)
+from .ops import (avg_pool2d, concatenate, conv2d, exp, linear, log, log_softmax, logsumexp,
+                  matmul, max, max_pool2d, mean, reshape, softmax, stack, sum, transpose, where)
 from .tensor import Tensor, tensor
 from .train import DivergenceError, History, accuracy, evaluate, fit, predict
 
@@ -51,10 +53,11 @@ __version__ = "0.1.0"
 LAZY_SUBPACKAGES = ("analysis", "cli", "data", "plot", "select", "sklearn", "tour")
 
 __all__ = [
-    "DivergenceError", "GradcheckError", "History", "Tensor", "accuracy", "callbacks",
-    "concatenate", "enable_grad", "evaluate", "exp", "explain", "fit", "grad", "gradcheck",
-    "is_grad_enabled", "linear", "load", "log", "log_softmax", "logic", "logsumexp", "losses",
-    "manual_seed", "matmul", "max", "mean", "nn", "no_grad", "ops", "optim", "predict",
+    "DivergenceError", "GradcheckError", "History", "Tensor", "accuracy", "avg_pool2d",
+    "callbacks", "concatenate", "conv2d", "enable_grad", "evaluate", "exp", "explain", "fit",
+    "grad", "gradcheck", "is_grad_enabled", "linear", "load", "log", "log_softmax", "logic",
+    "logsumexp", "losses", "manual_seed", "matmul", "max", "max_pool2d", "mean", "nn",
+    "no_grad", "ops", "optim", "predict",
     "regularizers", "relu", "reshape", "save", "sigmoid", "softmax", "stack", "step", "sum",
     "tanh", "tensor", "transpose", "where",
 ]

@@ -5,6 +5,7 @@ tests are driven from it, so a new primitive without a gradient check fails the 
 """
 
 from .base import REGISTRY, Primitive, apply
+from .conv import avg_pool2d, conv2d, max_pool2d
 from .elementwise import add, astype, div, exp, log, mul, neg, pow, relu, sigmoid, step, sub, \
     tanh, where
 from .linalg import linear, matmul
@@ -13,9 +14,10 @@ from .reduce import keep_reduced_axes, log_softmax, logsumexp, max, mean, softma
 from .shape import broadcast_to, concatenate, getitem, index_put, reshape, stack, transpose
 
 __all__ = [
-    "REGISTRY", "Primitive", "apply", "add", "astype", "broadcast_to", "concatenate", "div",
-    "exp", "getitem", "index_put", "keep_reduced_axes", "linear", "log", "log_softmax",
-    "logsumexp", "matmul", "max", "mean", "mul", "neg", "pow", "relu", "reshape", "sigmoid",
-    "sigmoid_binary_cross_entropy", "softmax", "softmax_cross_entropy", "stack", "step", "sub",
-    "sum", "sum_of_squares_error", "tanh", "transpose", "where",
+    "REGISTRY", "Primitive", "apply", "add", "astype", "avg_pool2d", "broadcast_to",
+    "concatenate", "conv2d", "div", "exp", "getitem", "index_put", "keep_reduced_axes",
+    "linear", "log", "log_softmax", "logsumexp", "matmul", "max", "max_pool2d", "mean", "mul",
+    "neg", "pow", "relu", "reshape", "sigmoid", "sigmoid_binary_cross_entropy", "softmax",
+    "softmax_cross_entropy", "stack", "step", "sub", "sum", "sum_of_squares_error", "tanh",
+    "transpose", "where",
 ]
