@@ -162,7 +162,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0) -> Tensor:
         >>> import numpy as np, deltagrad as dg
         >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
         >>> dg.conv2d(x, np.ones((1, 1, 2, 2))).data[0, 0, 0]
-        array([10., 18., 26.])
+        array([10., 14., 18.])
     """
     owner = "conv2d"
     x = _check_images(x, "x", owner)
