@@ -13,10 +13,11 @@ Example:
     ((1437, 64), (360, 64))
 """
 
+from . import filters
 from ._sklearn import record_loads
 from .digits import load_digits, load_digits_split
 from .tabular import TABULAR, load_tabular, load_tabular_split
 from .transforms import Standardizer, standardize
 
-__all__ = ["TABULAR", "Standardizer", "load_digits", "load_digits_split", "load_tabular",
+__all__ = ["TABULAR", "Standardizer", "filters", "load_digits", "load_digits_split", "load_tabular",
            "load_tabular_split", "record_loads", "standardize"]
