@@ -15,11 +15,11 @@ Example:
     ((1437, 64), (360, 64))
 """
 
-from . import augment, filters
+from . import augment, features, filters
 from ._sklearn import record_loads
 from .digits import load_digits, load_digits_split
 from .tabular import TABULAR, load_tabular, load_tabular_split
 from .transforms import Standardizer, standardize
 
-__all__ = ["TABULAR", "Standardizer", "augment", "filters", "load_digits", "load_digits_split",
-           "load_tabular", "load_tabular_split", "record_loads", "standardize"]
+__all__ = ["TABULAR", "Standardizer", "augment", "features", "filters", "load_digits",
+           "load_digits_split", "load_tabular", "load_tabular_split", "record_loads", "standardize"]
