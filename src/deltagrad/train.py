@@ -374,7 +374,7 @@ class _Run:
         return out.astype(xb.dtype, copy=False)
 
     def _penalty(self) -> float:
-        return 0.0 if self.regularizer is None else self.regularizer.penalty(self.model)
+        return 0.0 if self.regularizer is None else self.regularizer.penalty(self.model, self.X)
 
     def _end_epoch(self, epoch: int, error: float, gnorm: float, lr) -> bool:
         logs = {"error": error, "val_error": _error_per_pattern(self.model, self.Xv, self.Tv,
@@ -425,7 +425,7 @@ class _Run:
                 if not np.isfinite(error):
                     raise self._diverged(epoch, b + 1, error, snapshot)
                 if reg is not None:
-                    E = E + (len(xb) / N) * reg(model)
+                    E = E + reg.batch_term(model, xb, len(xb) / N)
                 E.backward()
                 if b == n_batches - 1 or self.clip_norm is not None:
                     gnorm = (clip_grad_norm_(self.params, self.clip_norm)
@@ -446,7 +446,7 @@ class _Run:
 
         def objective(m):
             E = self._error(m(X), T, self.weights)
-            return E if reg is None else E + reg(m)
+            return E if reg is None else E + reg.batch_term(m, X, 1.0)
 
         state = {"epoch": 0, "snapshot": model.state_dict()}
 
