@@ -46,8 +46,8 @@ def _one_unit(s, digit: np.ndarray) -> None:
     detector = filters.edge_detector("sobel_vertical")
     z = detector(digit[None]).data[0, 0]
     j, k = np.unravel_index(int(np.argmax(z)), z.shape)
-    s.text(f"One unit of that feature map, the strongest, worked out as eq. 7.3 writes it "
-           f"(a and z from the engine; the products summed plus w₀ give the same a):")
+    s.text("One unit of that feature map, the strongest, worked out as eq. 7.3 writes it "
+           "(a and z from the engine; the products summed plus w₀ give the same a):")
     s.code(dg.explain.conv_unit(detector, digit, int(j), int(k)).to_text(precision=4))
 
 
