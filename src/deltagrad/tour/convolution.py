@@ -15,7 +15,7 @@ from deltagrad.plot import plot_image_grid, plot_invariance
 
 def section(report) -> None:
     s = report.section("Convolutional networks and the four roads to invariance",
-                       "chapter 7, §4.5")
+                       "chapters 4 (§4.5) and 7")
     (_, _), (X_test, y_test) = invariance.padded_digits()
     digit = X_test[0]
     _edge_detectors(s, digit, int(y_test[0]))
