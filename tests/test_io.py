@@ -35,14 +35,31 @@ def _models():
     }
 
 
-@pytest.mark.parametrize("name", list(_models()))
+def _image_models():
+    """Savable types that take image batches (N, C, H, W); the inputs are (5, 2, 8, 8)."""
+    cnn = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1, rng=0), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Conv2d(4, 3, 2, stride=2, bias=False, rng=1), nn.AvgPool2d(2),
+                        nn.Flatten(), nn.Dropout(0.3, rng=5), nn.Linear(3, 2, rng=2),
+                        nn.Softmax())
+    return {"CNN": cnn, "CNN-float32": nn.Sequential(
+        nn.Conv2d(2, 3, (3, 2), stride=(2, 1), padding=(1, 0), rng=3, dtype="float32",
+                  init="glorot"), nn.Flatten(), nn.Linear(3 * 4 * 7, 1, rng=0,
+                                                          dtype="float32")),
+        "Dropout": nn.Dropout(0.5, rng=3), "Flatten": nn.Flatten()}
+
+
+ROUND_TRIP = {**_models(), **_image_models()}
+
+
+@pytest.mark.parametrize("name", list(ROUND_TRIP))
 def test_round_trip_gives_the_same_class_weights_and_outputs(name, tmp_path):
-    model = _models()[name]
+    model = {**_models(), **_image_models()}[name]
     path = tmp_path / "model.safetensors"
     dg.save(model, path)
     again = dg.load(path)
     assert type(again) is type(model)
-    X = np.random.default_rng(0).integers(0, 2, size=(5, 3)).astype(float)
+    shape = (5, 2, 8, 8) if name in _image_models() else (5, 3)
+    X = np.random.default_rng(0).integers(0, 2, size=shape).astype(float)
     np.testing.assert_array_equal(again(X).data, model(X).data)  # to the bit
     for (n1, p1), (n2, p2) in zip(model.named_parameters(), again.named_parameters()):
         assert n1 == n2 and p1.dtype == p2.dtype
@@ -212,7 +229,7 @@ def test_every_registered_type_is_covered_by_the_round_trip_test():
     """A new savable class must join _models() above (and so the round trip to the bit)."""
     from deltagrad.nn.registry import SAVABLE
 
-    covered = {type(m).type_name for m in _models().values()}
+    covered = {type(m).type_name for model in ROUND_TRIP.values() for m in model.modules()}
     assert covered == set(SAVABLE)
 
 

@@ -108,6 +108,14 @@ CASES = {
         a, t, ops.sigmoid(a)), [_normal((4, 2)), _positive((4, 2))]),
         (lambda a, t: ops.sigmoid_binary_cross_entropy(a, t, ops.sigmoid(a), np.array(
             [[0.5], [2.0], [1.0], [0.0]])), [_normal((4, 2)), _positive((4, 2))])],
+    "conv2d": [(lambda x, w, b: dg.conv2d(x, w, b, stride=(2, 1), padding=1),
+                [_normal((2, 2, 5, 4)), _normal((3, 2, 3, 2)), _normal((3,))]),
+               (lambda x, w: dg.conv2d(x, w), [_normal((1, 3, 4, 5)), _normal((2, 3, 1, 3))])],
+    "max_pool2d": [(lambda x: dg.max_pool2d(x, 2), [_distinct((2, 2, 4, 5))]),
+                   (lambda x: dg.max_pool2d(x, (3, 2), stride=1, padding=1),
+                    [_distinct((1, 2, 4, 4))])],
+    "avg_pool2d": [(lambda x: dg.avg_pool2d(x, 2), [_normal((2, 2, 4, 5))]),
+                   (lambda x: dg.avg_pool2d(x, 3, stride=2, padding=1), [_normal((1, 2, 5, 4))])],
     "softmax_cross_entropy": [(lambda a: ops.softmax_cross_entropy(
         a, _targets((4, 3))(np.random.default_rng(0)), ops.softmax(a)), [_normal((4, 3))]),
         (lambda a: ops.softmax_cross_entropy(

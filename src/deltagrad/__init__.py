@@ -11,10 +11,12 @@ Tensors and autodiff (chapter 3)
     ``softmax``, ``log_softmax``, ``reshape``, ``transpose``, ``concatenate``, ``stack``,
     ``split``, ``pad``, ``repeat``, ``tile``, ``tril``, ``triu``, ``where`` and the activations
     ``sigmoid``, ``tanh``, ``relu``, ``step``, ``softplus``, ``leaky_relu``, ``elu``, ``gelu``,
-    ``silu``. ``ops`` holds every primitive with its VJP (``ops.REGISTRY``).
+    ``silu``; for images ``conv2d``, ``max_pool2d``, ``avg_pool2d`` (chapter 7).
+    ``ops`` holds every primitive with its VJP (``ops.REGISTRY``).
 Layers and networks (chapter 1)
     ``nn``: ``Module``, ``Parameter``, ``Linear``, the activation modules, ``Sequential``,
-    ``MLP("2-3-2-1")``, ``FeedForward`` (any acyclic graph); ``nn.registry.savable`` makes a
+    ``MLP("2-3-2-1")``, ``FeedForward`` (any acyclic graph), ``Conv2d``, ``MaxPool2d``,
+    ``AvgPool2d``, ``Flatten``, ``Dropout`` (chapter 7); ``nn.registry.savable`` makes a
     new layer savable.
 Error functions and training (chapters 2, 4)
     ``losses`` (sum of squares, binary and softmax cross-entropy, fused with their canonical
@@ -43,10 +45,10 @@ from .autograd import grad
 from .gradcheck import GradcheckError, gradcheck
 from .io import load, save
 from .nn.activation import elu, gelu, leaky_relu, relu, sigmoid, silu, softplus, step, tanh
-from .ops import (abs, argmax, argmin, clip, concatenate, cos, cumsum, einsum, exp, linear, log,
-                  log_softmax, logsumexp, matmul, max, maximum, mean, minimum, pad, prod, repeat,
-                  reshape, sign, sin, softmax, split, sqrt, stack, std, sum, tile, transpose, tril,
-                  triu, var, where)
+from .ops import (abs, argmax, argmin, avg_pool2d, clip, concatenate, conv2d, cos, cumsum,
+                  einsum, exp, linear, log, log_softmax, logsumexp, matmul, max, max_pool2d,
+                  maximum, mean, minimum, pad, prod, repeat, reshape, sign, sin, softmax, split,
+                  sqrt, stack, std, sum, tile, transpose, tril, triu, var, where)
 from .tensor import Tensor, tensor
 from .train import DivergenceError, History, accuracy, evaluate, fit, predict
 
@@ -56,10 +58,11 @@ __version__ = "0.1.0"
 LAZY_SUBPACKAGES = ("analysis", "cli", "data", "plot", "select", "sklearn", "tour")
 
 __all__ = [
-    "DivergenceError", "GradcheckError", "History", "Tensor", "accuracy", "callbacks",
-    "concatenate", "enable_grad", "evaluate", "exp", "explain", "fit", "grad", "gradcheck",
-    "is_grad_enabled", "linear", "load", "log", "log_softmax", "logic", "logsumexp", "losses",
-    "manual_seed", "matmul", "max", "mean", "nn", "no_grad", "ops", "optim", "predict",
+    "DivergenceError", "GradcheckError", "History", "Tensor", "accuracy", "avg_pool2d",
+    "callbacks", "concatenate", "conv2d", "enable_grad", "evaluate", "exp", "explain", "fit",
+    "grad", "gradcheck", "is_grad_enabled", "linear", "load", "log", "log_softmax", "logic",
+    "logsumexp", "losses", "manual_seed", "matmul", "max", "max_pool2d", "mean", "nn",
+    "no_grad", "ops", "optim", "predict",
     "regularizers", "relu", "reshape", "save", "sigmoid", "softmax", "stack", "step", "sum",
     "tanh", "tensor", "transpose", "where",
     "abs", "argmax", "argmin", "clip", "cos", "cumsum", "einsum", "elu", "gelu", "leaky_relu",

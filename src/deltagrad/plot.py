@@ -1,5 +1,6 @@
 """Figures (matplotlib, Agg backend, PNG): learning curves, early stopping against weight
-decay, and validation error against the number of hidden units."""
+decay, validation error against the number of hidden units, kernels and feature maps, and
+accuracy under shifts and rotations."""
 
 from __future__ import annotations
 
@@ -149,4 +150,58 @@ def plot_universal_approximation(results: dict, path=None):
         ax.set_ylabel("sup |y − f|")
         ax.legend(fontsize=8)
     fig.suptitle("Universal approximation (§1.2.1)")
+    return _finish(fig, path)
+
+
+def plot_image_grid(rows: dict, path=None, title: str | None = None, cmap: str = "gray"):
+    """Rows of small images with captions: ``{row label: [(caption, 2-D array), ...]}``.
+
+    Kernels and feature maps (chapter 7) share one colour scale per row, symmetric about 0
+    when the row has negative values (then blue is negative, red positive).
+    """
+    plt = _pyplot()
+    n_cols = max(len(items) for items in rows.values())
+    fig, axes = plt.subplots(len(rows), n_cols, figsize=(1.45 * n_cols + 0.6, 1.65 * len(rows)),
+                             squeeze=False)
+    for r, (label, items) in enumerate(rows.items()):
+        values = np.concatenate([np.ravel(image) for _, image in items])
+        signed = values.min() < 0
+        limit = float(np.abs(values).max()) or 1.0
+        for c in range(n_cols):
+            ax = axes[r, c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c >= len(items):
+                ax.axis("off")
+                continue
+            caption, image = items[c]
+            ax.imshow(image, cmap="RdBu_r" if signed else cmap,
+                      vmin=-limit if signed else 0.0, vmax=limit, interpolation="nearest")
+            ax.set_title(caption, fontsize=8)
+        axes[r, 0].set_ylabel(label, fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return _finish(fig, path)
+
+
+def plot_invariance(result, path=None):
+    """Test accuracy of each model of the invariance experiment against the shift (pixels)
+    and against the rotation (degrees)."""
+    plt = _pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.0, 3.8), sharey=True)
+    for k, (name, acc) in enumerate(result.accuracy.items()):
+        style = dict(marker="o", color=f"C{k}", label=name,
+                     linestyle="--" if name.startswith("cnn") else "-")
+        left.plot([0, 1, 2], [acc["clean"], acc["shift 1"], acc["shift 2"]], **style)
+        right.plot([0, 10, 20], [acc["clean"], acc["rotate 10°"], acc["rotate 20°"]], **style)
+    left.set_xlabel("shift (pixels, mean of up/down/left/right)")
+    right.set_xlabel("rotation (degrees, mean of ±)")
+    left.set_ylabel("test accuracy")
+    left.set_xticks([0, 1, 2])
+    right.set_xticks([0, 10, 20])
+    for ax in (left, right):
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+    right.legend(fontsize=8, loc="lower left")
+    fig.suptitle("Which road to invariance holds when the digit moves? (§4.5.2)", fontsize=10)
     return _finish(fig, path)

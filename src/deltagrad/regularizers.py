@@ -1,8 +1,12 @@
-"""Regularisers of chapter 4: weight decay (eq. 4.1) and the consistent Gaussian prior (eq. 4.11).
+"""Regularisers of chapter 4: weight decay (eq. 4.1), the consistent Gaussian prior (eq. 4.11)
+and tangent propagation (§4.5.2, road 2).
 
-A regulariser is called on the model and returns its penalty Ω(w) as a Tensor, which is added
-to the error so that its gradient joins the backward pass; ``.penalty(model)`` gives the value
-as a float for reporting.
+A regulariser is called on the model — and, for one that depends on the data such as
+:class:`TangentProp`, on the batch's inputs — and returns its penalty Ω as a Tensor, which is
+added to the error so that its gradient joins the backward pass; ``.penalty(model, inputs)``
+gives the value as a float for reporting. ``fit`` adds ``batch_term(model, inputs, B/N)`` to
+each minibatch's error: (B/N) Ω(w) for a penalty on the weights, Ω of the batch's own patterns
+for a penalty summed over patterns, so an epoch adds Ω once either way.
 """
 
 from __future__ import annotations
@@ -11,21 +15,31 @@ import abc
 
 import numpy as np
 
+from . import _state, ops
 from . import _validate as check
-from . import ops
+from .autograd import grad
 from .nn.linear import Linear
 from .nn.module import Module
 from .tensor import Tensor
 
 
 class Regularizer(abc.ABC):
-    """Base class: ``reg(model)`` → Ω(w) (a scalar Tensor); ``reg.penalty(model)`` → float."""
+    """Base class: ``reg(model)`` → Ω(w) (a scalar Tensor); ``reg.penalty(model)`` → float.
+
+    The ``inputs`` argument of ``__call__``, ``penalty`` and ``batch_term`` is the batch's
+    inputs; a penalty on the weights alone ignores it.
+    """
 
     @abc.abstractmethod
     def terms(self, model: Module) -> list:
         """``[(coefficient, parameter), ...]``: Ω(w) = ½ Σ coefficient · ‖parameter‖²."""
 
-    def __call__(self, model: Module) -> Tensor:
+    def batch_term(self, model: Module, inputs, fraction: float) -> Tensor:
+        """What a minibatch holding ``fraction`` = B/N of the patterns adds to its error."""
+        omega = self(model, inputs)
+        return omega if fraction == 1 else fraction * omega
+
+    def __call__(self, model: Module, inputs=None) -> Tensor:
         total = None
         for coefficient, p in self.terms(model):
             if coefficient == 0:
@@ -38,7 +52,7 @@ class Regularizer(abc.ABC):
             return Tensor._wrap(np.zeros((), dtype=dtype))
         return total
 
-    def penalty(self, model: Module) -> float:
+    def penalty(self, model: Module, inputs=None) -> float:
         return float(sum(0.5 * c * float(np.vdot(p.data, p.data)) for c, p in self.terms(model)))
 
 
@@ -120,3 +134,101 @@ class ConsistentGaussianPrior(Regularizer):
 
     def __repr__(self) -> str:
         return f"ConsistentGaussianPrior(alphas={self.alphas!r})"
+
+
+TANGENTS = ("shift_x", "shift_y", "rotate", "scale")
+
+
+def tangent_vectors(images: np.ndarray, transforms=("shift_x", "shift_y", "rotate")) -> list:
+    """τ = ∂s(x, ξ)/∂ξ at ξ = 0 for each transform s of the images ``(N, C, H, W)``: the
+    derivative of the image as it is moved right (``shift_x``), down (``shift_y``), rotated
+    anticlockwise about its centre (``rotate``, per radian) or enlarged (``scale``).
+
+    With image derivatives ∂I/∂r, ∂I/∂c by central differences (``numpy.gradient``) and
+    x = c − c̄, y = r̄ − r about the centre: τ_shift_x = −∂I/∂c, τ_shift_y = −∂I/∂r,
+    τ_rotate = y ∂I/∂c + x ∂I/∂r, τ_scale = −(x ∂I/∂c − y ∂I/∂r). Returns one array per
+    transform, each shaped like ``images``.
+    """
+    d_row, d_col = np.gradient(images, axis=(2, 3))
+    h, w = images.shape[2:]
+    y = ((h - 1) / 2.0 - np.arange(h))[:, None]
+    x = (np.arange(w) - (w - 1) / 2.0)[None, :]
+    formulas = {"shift_x": lambda: -d_col, "shift_y": lambda: -d_row,
+                "rotate": lambda: y * d_col + x * d_row,
+                "scale": lambda: -(x * d_col - y * d_row)}
+    return [formulas[name]() for name in transforms]
+
+
+class TangentProp(Regularizer):
+    """Tangent propagation (§4.5.2, road 2): Ω = ½ λ Σ_n Σ_t Σ_k (Σ_i J_nki τ_nti)², the
+    squared change of every output y_k under each small transformation t of pattern n.
+
+    J_nki = ∂y_nk/∂x_ni is never formed: J·τ is computed exactly by double backward through
+    our autodiff (the transpose trick: v = Jᵀu for a dummy u by a backward pass that records
+    its graph, then J·τ = ∂(v·τ)/∂u by a second one); the gradient of Ω with respect to the
+    weights is then a third pass, the ordinary ``backward()``. The model must therefore be
+    built from primitives that can be differentiated twice (``Linear``, the activations —
+    not ``Conv2d``).
+
+    Args:
+        transforms: names from :data:`TANGENTS` (``"shift_x"``, ``"shift_y"``, ``"rotate"``,
+            ``"scale"``); see :func:`tangent_vectors`.
+        weight: λ ≥ 0.
+
+    The inputs must be image batches ``(N, C, H, W)`` (put an ``nn.Flatten()`` before an MLP).
+    Ω sums over patterns, so a minibatch adds its own patterns' terms.
+    """
+
+    def __init__(self, transforms=("shift_x", "shift_y", "rotate"), weight: float = 0.01):
+        if isinstance(transforms, str):
+            transforms = (transforms,)
+        self.transforms = tuple(check.choice(t, TANGENTS, "transform", "TangentProp")
+                                for t in transforms)
+        if not self.transforms:
+            raise ValueError("TangentProp: give at least one transform")
+        self.weight = check.non_negative(weight, "weight", "TangentProp")
+
+    def terms(self, model: Module) -> list:
+        """No penalty on the weights themselves: Ω depends on them through J."""
+        return []
+
+    def _images(self, model: Module, inputs) -> np.ndarray:
+        if inputs is None:
+            raise ValueError("TangentProp: the penalty depends on the inputs; call it as "
+                             "reg(model, inputs)")
+        data = np.asarray(inputs.data if isinstance(inputs, Tensor) else inputs)
+        if data.ndim != 4:
+            raise ValueError(f"TangentProp: inputs must be image batches (N, C, H, W), got "
+                             f"shape {data.shape}; put an nn.Flatten() before an MLP")
+        dtype = model.parameters()[0].dtype if model.parameters() else np.float64
+        return data.astype(dtype, copy=False)
+
+    def directional_derivatives(self, model: Module, inputs) -> list:
+        """J·τ for each transform: a list of ``(N, K)`` Tensors, differentiable with respect
+        to the weights."""
+        images = self._images(model, inputs)
+        with _state.enable_grad():  # J·τ is made of gradients, even under no_grad
+            x = Tensor(images, requires_grad=True)
+            y = model(x)
+            u = Tensor(np.zeros(y.shape, dtype=y.dtype), requires_grad=True)
+            (v,) = grad(ops.sum(y * u), x, create_graph=True)       # v = Jᵀu, linear in u
+            return [grad(ops.sum(v * tau), u, create_graph=True)[0]  # ∂(v·τ)/∂u = J·τ
+                    for tau in tangent_vectors(images, self.transforms)]
+
+    def __call__(self, model: Module, inputs=None) -> Tensor:
+        recording = _state.is_grad_enabled()
+        total = None
+        for jt in self.directional_derivatives(model, inputs):
+            jt = jt if recording else Tensor._wrap(jt.data)
+            term = ops.sum(jt * jt)
+            total = term if total is None else total + term
+        return (0.5 * self.weight) * total
+
+    def batch_term(self, model: Module, inputs, fraction: float) -> Tensor:
+        return self(model, inputs)
+
+    def penalty(self, model: Module, inputs=None) -> float:
+        return float(self(model, inputs).item())
+
+    def __repr__(self) -> str:
+        return f"TangentProp(transforms={self.transforms!r}, weight={self.weight})"

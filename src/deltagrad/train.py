@@ -259,7 +259,7 @@ def fit(model: Module, X, T, loss="sum_of_squares", optimizer="sgd", epochs: int
         seed: int | None = 0, validation_split: float | None = None, validation_data=None,
         regularizer=None, callbacks=(), clip_grad_norm: float | None = None,
         clip_grad_value: float | None = None, progress: bool | None = None,
-        sample_weight=None, tol: float | None = None) -> History:
+        sample_weight=None, tol: float | None = None, augment=None) -> History:
     """Train ``model`` on (X, T) and return the :class:`History`.
 
     Args:
@@ -282,6 +282,10 @@ def fit(model: Module, X, T, loss="sum_of_squares", optimizer="sgd", epochs: int
         sample_weight: s_n ≥ 0 per pattern: the data error is Σ_n s_n E_n (the loss must
             accept ``sample_weight``); validation errors are unweighted.
         tol: for the batch methods, the gradient tolerance at which they stop (scipy's tol).
+        augment: a callable ``augment(X_batch, rng) -> X_batch`` (e.g. from
+            ``deltagrad.data.augment``) applied to every minibatch as it is presented, with a
+            generator seeded by ``seed``: a new transformation each presentation (§4.5.2).
+            Gradient descent only; validation data is never augmented.
 
     Raises:
         DivergenceError: the error became NaN or infinite (naming the epoch and batch); the
@@ -314,6 +318,10 @@ def fit(model: Module, X, T, loss="sum_of_squares", optimizer="sgd", epochs: int
         raise ValueError(f"fit: the batch method {optimizer!r} uses the full batch; "
                          f"batch_size must be None, got {batch_size!r}")
     batch = _batch_size(batch_size, len(X))
+    if augment is not None and (isinstance(opt, str) or not callable(augment)):
+        raise ValueError("fit: augment must be a callable augment(X_batch, rng) and needs "
+                         "gradient descent (sgd, adam); for a batch method enlarge the data "
+                         "once, e.g. with deltagrad.data.augment.expand")
     for name, value in (("clip_grad_norm", clip_grad_norm), ("clip_grad_value", clip_grad_value)):
         if value is not None:
             check.positive(value, name, "fit")
@@ -321,6 +329,7 @@ def fit(model: Module, X, T, loss="sum_of_squares", optimizer="sgd", epochs: int
     trainer = Trainer(model, opt, history, int(epochs), Xv is not None)
     run = _Run(model, X, T, Xv, Tv, loss_fn, regularizer, trainer,
                _callbacks(callbacks, progress), clip_grad_norm, clip_grad_value, weights)
+    run.augment = augment
     for cb in run.callbacks:
         cb.on_train_begin(trainer)
     try:
@@ -344,6 +353,7 @@ class _Run:
         self.loss_fn, self.regularizer, self.trainer = loss_fn, regularizer, trainer
         self.callbacks, self.clip_norm, self.clip_value = callbacks, clip_norm, clip_value
         self.params = model.parameters()
+        self.augment = None
         self.start = time.perf_counter()
         self.batch_hooks = [cb for cb in callbacks
                             if type(cb).on_batch_begin is not Callback.on_batch_begin
@@ -355,8 +365,16 @@ class _Run:
             return self.loss_fn(y, t)
         return self.loss_fn(y, t, sample_weight=weights)
 
+    def _augmented(self, xb: np.ndarray, rng) -> np.ndarray:
+        out = self.augment(xb, rng)
+        out = np.asarray(out.data if isinstance(out, Tensor) else out)
+        if out.shape != xb.shape or not np.all(np.isfinite(out)):
+            raise ValueError(f"fit: augment must return finite inputs of the batch's shape "
+                             f"{xb.shape}, got shape {out.shape}")
+        return out.astype(xb.dtype, copy=False)
+
     def _penalty(self) -> float:
-        return 0.0 if self.regularizer is None else self.regularizer.penalty(self.model)
+        return 0.0 if self.regularizer is None else self.regularizer.penalty(self.model, self.X)
 
     def _end_epoch(self, epoch: int, error: float, gnorm: float, lr) -> bool:
         logs = {"error": error, "val_error": _error_per_pattern(self.model, self.Xv, self.Tv,
@@ -399,13 +417,15 @@ class _Run:
                     cb.on_batch_begin(self.trainer, epoch, b + 1)
                 rows = slice(b * batch, (b + 1) * batch)
                 xb, tb = Xe[rows], Te[rows]
+                if self.augment is not None:
+                    xb = self._augmented(xb, rng)
                 opt.zero_grad()
                 E = self._error(model(xb), tb, None if Se is None else Se[rows])
                 error = E.item()
                 if not np.isfinite(error):
                     raise self._diverged(epoch, b + 1, error, snapshot)
                 if reg is not None:
-                    E = E + (len(xb) / N) * reg(model)
+                    E = E + reg.batch_term(model, xb, len(xb) / N)
                 E.backward()
                 if b == n_batches - 1 or self.clip_norm is not None:
                     gnorm = (clip_grad_norm_(self.params, self.clip_norm)
@@ -426,7 +446,7 @@ class _Run:
 
         def objective(m):
             E = self._error(m(X), T, self.weights)
-            return E if reg is None else E + reg(m)
+            return E if reg is None else E + reg.batch_term(m, X, 1.0)
 
         state = {"epoch": 0, "snapshot": model.state_dict()}
 

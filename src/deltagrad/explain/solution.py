@@ -141,7 +141,8 @@ class Solution:
                 "\\end{document}\n")
 
 
-_GREEK = {"delta": r"\delta", "Σ": r"\sum", "×": r"\times", "·": r"\cdot", "−": "-", "≥": r"\geq",
+_GREEK = {"delta": r"\delta", "Σ": r"\sum", "×": r"\times", "·": r"\cdot ", "−": "-",
+          "≥": r"\geq",
           "<": "<", "¬": r"\neg ", "∧": r"\wedge ", "η": r"\eta", "σ": r"\sigma", "½": r"\tfrac12",
           "∂": r"\partial ", "→": r"\to", "′": "'", "²": "^2", "√": r"\sqrt"}
 

@@ -1,4 +1,5 @@
-"""Layers and networks: Module, Parameter, Linear, activations, Sequential, MLP, FeedForward."""
+"""Layers and networks: Module, Parameter, Linear, activations, Sequential, MLP, FeedForward,
+and the convolutional layers Conv2d, MaxPool2d, AvgPool2d, Flatten, Dropout."""
 
 from . import utils
 from .activation import ACTIVATIONS, Identity, ReLU, Sigmoid, Softmax, Step, Tanh, activation
@@ -6,12 +7,14 @@ from .activation import identity, relu, sigmoid, softmax, step, tanh
 from .activation import ELU, GELU, LeakyReLU, SiLU, Softplus, elu, gelu, leaky_relu, silu, \
     softplus
 from .container import MLP, Sequential, parse_sizes
+from .conv import AvgPool2d, Conv2d, Dropout, Flatten, MaxPool2d
 from .feedforward import FeedForward
 from .linear import Linear
 from .module import Module, Parameter
 
 __all__ = [
-    "ACTIVATIONS", "FeedForward", "Identity", "Linear", "MLP", "Module", "Parameter", "ReLU",
+    "ACTIVATIONS", "AvgPool2d", "Conv2d", "Dropout", "FeedForward", "Flatten", "Identity",
+    "Linear", "MLP", "MaxPool2d", "Module", "Parameter", "ReLU",
     "Sequential", "Sigmoid", "Softmax", "Step", "Tanh", "activation", "identity", "parse_sizes",
     "relu", "sigmoid", "softmax", "step", "tanh", "utils",
     "ELU", "GELU", "LeakyReLU", "SiLU", "Softplus", "elu", "gelu", "leaky_relu", "silu",

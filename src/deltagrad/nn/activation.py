@@ -10,7 +10,7 @@ from __future__ import annotations
 from .. import ops
 from ..tensor import Tensor
 from .module import Module
-from .registry import savable
+from .registry import NoArguments, savable
 
 
 def _record(y: Tensor, name: str, a: Tensor) -> Tensor:
@@ -77,19 +77,12 @@ def softmax(a, axis: int = -1) -> Tensor:
     return y
 
 
-class _Activation(Module):
+class _Activation(NoArguments, Module):
     function = staticmethod(identity)
     name = "identity"
 
     def forward(self, a):
         return self.function(a)
-
-    def config(self) -> dict:
-        return {}
-
-    @classmethod
-    def from_config(cls, spec):
-        return cls()
 
 
 @savable()

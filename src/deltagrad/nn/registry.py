@@ -57,6 +57,18 @@ def savable(type_name: str | None = None):
     return register
 
 
+class NoArguments:
+    """Mixin for a savable module whose constructor takes no arguments (activations,
+    ``Flatten``): its description is empty."""
+
+    def config(self) -> dict:
+        return {}
+
+    @classmethod
+    def from_config(cls, spec):
+        return cls()
+
+
 class Budget:
     """The number of weights a file's tensors can fill: an architecture that claims more is
     malformed, and is refused before anything that large is allocated."""

@@ -6,6 +6,7 @@ tests are driven from it, so a new primitive without a gradient check fails the 
 
 from .base import REGISTRY, Primitive, apply
 from .activation import elu, gelu, leaky_relu, silu, softplus
+from .conv import avg_pool2d, conv2d, max_pool2d
 from .elementwise import abs, add, astype, clip, cos, div, erf, exp, log, maximum, minimum, \
     mul, neg, pow, relu, sigmoid, sign, sin, sqrt, step, sub, tanh, where
 from .linalg import dense, einsum, linear, matmul
@@ -26,5 +27,6 @@ __all__ = [
     "sum", "sum_of_squares_error", "tanh", "transpose", "where",
     "abs", "argmax", "argmin", "clip", "cos", "cumsum", "einsum", "elu", "erf", "gelu",
     "leaky_relu", "maximum", "minimum", "pad", "prod", "repeat", "sign", "silu", "sin",
-    "softplus", "split", "sqrt", "std", "tile", "tril", "triu", "var",
+    "softplus", "split", "sqrt", "std", "tile", "tril", "triu", "var", "avg_pool2d", "conv2d",
+    "max_pool2d",
 ]

@@ -1,0 +1,262 @@
+"""Convolution and pooling on image batches (N, C, H, W): fused primitives (chapter 7).
+
+``conv2d`` computes eq. 7.3 — the cross-correlation a_jk = Σ_l Σ_m I(j+l, k+m) K(l, m) + w₀,
+summed over the input channels too — by *im2col*: every receptive field is unfolded into a
+row (``numpy.lib.stride_tricks.sliding_window_view``, one copy) and all units of all feature
+maps come out of one matrix product, the layer rule a = x Wᵀ + b of eq. 1.2 applied to
+patches. Its VJP is the same rule on the unfolded patches (eq. 3.10–3.11): one GEMM for
+∂E/∂K, one for ∂E/∂patches, which are then folded back onto the image (col2im) by a loop over
+the kernel offsets only (never over pixels, channels or filters).
+
+These are fused for speed and their VJPs are raw NumPy: differentiating them twice
+(``create_graph=True``) raises a clear error.
+
+The public functions (:func:`conv2d`, :func:`max_pool2d`, :func:`avg_pool2d`) check their
+arguments and compute the patches; the primitives receive the patches (or the arg-max
+indices) as a constant input, as the loss primitives receive their cached output.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .. import _validate as check
+from ..tensor import Tensor
+from .base import Primitive
+
+# ---- shared geometry -------------------------------------------------------------------------
+
+
+def pair(value, name: str, owner: str, minimum: int) -> tuple:
+    """An int or a pair of ints ≥ ``minimum`` (1 for sizes and strides, 0 for padding)."""
+    items = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(items) != 2:
+        raise ValueError(f"{owner}: {name} must be an integer or a pair of integers, "
+                         f"got {value!r}")
+    checked = []
+    for item in items:
+        if not isinstance(item, (int, np.integer)) or isinstance(item, bool) or item < minimum:
+            bound = "a positive integer" if minimum else "an integer ≥ 0"
+            raise check.InvalidArgument(owner, name, f"must be {bound} or a pair of them", value)
+        checked.append(int(item))
+    return tuple(checked)
+
+
+def _output_size(size: int, kernel: int, stride: int, padding: int) -> int:
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def _padded(x: np.ndarray, padding: tuple, value: float = 0.0) -> np.ndarray:
+    ph, pw = padding
+    if not ph and not pw:
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+
+
+def _windows(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple,
+             pad_value: float = 0.0) -> np.ndarray:
+    """Every receptive field as a view: (N, C, H_out, W_out, kh, kw)."""
+    view = sliding_window_view(_padded(x, padding, pad_value), kernel, axis=(2, 3))
+    return view[:, :, ::stride[0], ::stride[1]]
+
+
+def _fold(windows_grad, x_shape: tuple, kernel: tuple, stride: tuple,
+          padding: tuple) -> np.ndarray:
+    """col2im: add each window's gradient (N, C, H_out, W_out, kh, kw) back onto the pixels it
+    came from; one strided add per kernel offset (l, m)."""
+    n, c, h, w = x_shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    ho, wo = windows_grad.shape[2:4]
+    out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=windows_grad.dtype)
+    for l in range(kh):
+        for m in range(kw):
+            out[:, :, l:l + sh * (ho - 1) + 1:sh, m:m + sw * (wo - 1) + 1:sw] += \
+                windows_grad[:, :, :, :, l, m]
+    return out[:, :, ph:ph + h, pw:pw + w]
+
+
+def _check_images(x, name: str, owner: str) -> Tensor:
+    if not isinstance(x, Tensor):
+        x = Tensor(x)
+    if x.ndim != 4:
+        raise ValueError(f"{owner}: {name} must be an image batch of shape (N, C, H, W), "
+                         f"got shape {x.shape}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{owner}: {name} must hold floats, got dtype {x.dtype}")
+    return x
+
+
+def check_fits(x_shape, kernel, padding, owner: str) -> None:
+    h, w = x_shape[2] + 2 * padding[0], x_shape[3] + 2 * padding[1]
+    if kernel[0] > h or kernel[1] > w:
+        raise ValueError(f"{owner}: the kernel {kernel[0]}×{kernel[1]} is larger than the "
+                         f"padded input {h}×{w} (input {x_shape[2]}×{x_shape[3]}, padding "
+                         f"{padding})")
+
+
+# ---- convolution (eq. 7.3) -------------------------------------------------------------------
+
+
+def _im2col(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple) -> np.ndarray:
+    """The receptive fields as rows: (N·H_out·W_out, C·kh·kw), C-contiguous."""
+    win = _windows(x, kernel, stride, padding)            # (N, C, Ho, Wo, kh, kw)
+    n, c, ho, wo, kh, kw = win.shape
+    return win.transpose(0, 2, 3, 1, 4, 5).reshape(n * ho * wo, c * kh * kw)
+
+
+def _conv_forward(x, w, cols, b=None, stride=(1, 1), padding=(0, 0)):
+    n, f = x.shape[0], w.shape[0]
+    ho = _output_size(x.shape[2], w.shape[2], stride[0], padding[0])
+    wo = _output_size(x.shape[3], w.shape[3], stride[1], padding[1])
+    out = cols @ np.ascontiguousarray(w.reshape(f, -1).T)   # (N·Ho·Wo, F): one GEMM
+    if b is not None:
+        out += b
+    return out.reshape(n, ho, wo, f).transpose(0, 3, 1, 2)  # (N, F, Ho, Wo), a view
+
+
+def _unit_grads(g) -> np.ndarray:
+    """δ of every unit as rows (N·H_out·W_out, F), in the forward product's layout."""
+    return g.transpose(0, 2, 3, 1).reshape(-1, g.shape[1])
+
+
+def _conv_vjp_x(g, ans, x, w, cols, b=None, stride=(1, 1), padding=(0, 0)):
+    """∂E/∂I: each unit sends δ·K back over its receptive field (eq. 3.10 on patches)."""
+    n, f = g.shape[:2]
+    ho, wo = g.shape[2:]
+    dcols = _unit_grads(g) @ w.reshape(f, -1)               # (N·Ho·Wo, C·kh·kw)
+    dwin = dcols.reshape(n, ho, wo, *w.shape[1:]).transpose(0, 3, 1, 2, 4, 5)
+    return _fold(dwin, x.shape, w.shape[2:], stride, padding)
+
+
+def _conv_vjp_w(g, ans, x, w, cols, b=None, stride=(1, 1), padding=(0, 0)):
+    """∂E/∂K(l, m) = Σ over units δ_jk I(j+l, k+m) (eq. 3.11, summed over shared weights)."""
+    return (_unit_grads(g).T @ cols).reshape(w.shape)
+
+
+def _conv_vjp_b(g, ans, x, w, cols, b=None, stride=(1, 1), padding=(0, 0)):
+    """∂E/∂w₀ = Σ over the feature map's units of δ_jk."""
+    return g.sum(axis=(0, 2, 3))
+
+
+_conv2d = Primitive("conv2d", _conv_forward, (_conv_vjp_x, _conv_vjp_w, None, _conv_vjp_b),
+                    differentiable_twice=False)
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0) -> Tensor:
+    """2-D convolution as eq. 7.3 writes it (cross-correlation, summed over input channels).
+
+    a[n, f, j, k] = Σ_c Σ_l Σ_m I[n, c, s·j + l, s·k + m] K[f, c, l, m] + w₀[f], with I
+    zero-padded by ``padding`` on each side.
+
+    Args:
+        x: images ``(N, C, H, W)``.
+        weight: kernels ``(F, C, kh, kw)``.
+        bias: ``(F,)`` or ``None``.
+        stride, padding: an int or a pair (rows, columns).
+
+    Returns:
+        ``(N, F, H_out, W_out)`` with H_out = ⌊(H + 2p − kh)/s⌋ + 1 (likewise W_out).
+
+    Example:
+        >>> import numpy as np, deltagrad as dg
+        >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+        >>> dg.conv2d(x, np.ones((1, 1, 2, 2))).data[0, 0, 0]
+        array([10., 14., 18.])
+    """
+    owner = "conv2d"
+    x = _check_images(x, "x", owner)
+    weight = _check_images(weight, "weight", owner) if isinstance(weight, Tensor) \
+        else _check_images(Tensor(weight, dtype=x.dtype), "weight", owner)
+    stride = pair(stride, "stride", owner, 1)
+    padding = pair(padding, "padding", owner, 0)
+    f, c = weight.shape[:2]
+    if x.shape[1] != c:
+        raise ValueError(f"{owner}: the kernels expect {c} input channels, got {x.shape[1]} "
+                         f"(x has shape {x.shape}, weight {weight.shape})")
+    if x.dtype != weight.dtype:
+        raise TypeError(f"{owner}: x is {x.dtype} but weight is {weight.dtype}")
+    check_fits(x.shape, weight.shape[2:], padding, owner)
+    cols = Tensor._wrap(_im2col(x.data, weight.shape[2:], stride, padding))
+    if bias is None:
+        return _conv2d(x, weight, cols, stride=stride, padding=padding)
+    if not isinstance(bias, Tensor):
+        bias = Tensor(bias, dtype=x.dtype)
+    if bias.shape != (f,):
+        raise ValueError(f"{owner}: bias must have shape ({f},), one per kernel, "
+                         f"got {bias.shape}")
+    return _conv2d(x, weight, cols, bias, stride=stride, padding=padding)
+
+
+# ---- pooling ---------------------------------------------------------------------------------
+
+
+def _max_pool_forward(x, index, kernel, stride, padding):
+    win = _windows(x, kernel, stride, padding, -np.inf)
+    flat = win.reshape(win.shape[:4] + (-1,))
+    return np.take_along_axis(flat, index, axis=4)[..., 0]
+
+
+def _max_pool_vjp(g, ans, x, index, kernel, stride, padding):
+    """The whole δ goes to the window's largest input (the first, where several are equal)."""
+    dwin = np.zeros(g.shape + (kernel[0] * kernel[1],), dtype=g.dtype)
+    np.put_along_axis(dwin, index, g[..., None], axis=4)
+    return _fold(dwin.reshape(g.shape + kernel), x.shape, kernel, stride, padding)
+
+
+def _avg_pool_forward(x, kernel, stride, padding):
+    return _windows(x, kernel, stride, padding).mean(axis=(4, 5))
+
+
+def _avg_pool_vjp(g, ans, x, kernel, stride, padding):
+    """Each input of a window receives δ / (kh·kw) (padding counts, as PyTorch's default)."""
+    share = (g / (kernel[0] * kernel[1]))[..., None, None]
+    return _fold(np.broadcast_to(share, g.shape + kernel), x.shape, kernel, stride, padding)
+
+
+_max_pool2d = Primitive("max_pool2d", _max_pool_forward, (_max_pool_vjp, None),
+                        differentiable_twice=False)
+_avg_pool2d = Primitive("avg_pool2d", _avg_pool_forward, (_avg_pool_vjp,),
+                        differentiable_twice=False)
+
+
+def _pool_arguments(x, kernel_size, stride, padding, owner: str) -> tuple:
+    x = _check_images(x, "x", owner)
+    kernel = pair(kernel_size, "kernel_size", owner, 1)
+    stride = kernel if stride is None else pair(stride, "stride", owner, 1)
+    padding = pair(padding, "padding", owner, 0)
+    if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
+        raise ValueError(f"{owner}: padding {padding} must be at most half the kernel "
+                         f"{kernel}")
+    check_fits(x.shape, kernel, padding, owner)
+    return x, kernel, stride, padding
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0) -> Tensor:
+    """The largest value in each window: (N, C, H, W) → (N, C, H_out, W_out).
+
+    ``stride`` defaults to ``kernel_size`` (non-overlapping windows); padding adds −∞.
+
+    Example:
+        >>> import numpy as np, deltagrad as dg
+        >>> dg.max_pool2d(np.arange(16.0).reshape(1, 1, 4, 4), 2).data[0, 0]
+        array([[ 5.,  7.],
+               [13., 15.]])
+    """
+    x, kernel, stride, padding = _pool_arguments(x, kernel_size, stride, padding, "max_pool2d")
+    win = _windows(x.data, kernel, stride, padding, -np.inf)
+    index = np.argmax(win.reshape(win.shape[:4] + (-1,)), axis=4)[..., None]
+    return _max_pool2d(x, Tensor._wrap(index), kernel=kernel, stride=stride, padding=padding)
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0) -> Tensor:
+    """The mean of each window (zero padding counted): (N, C, H, W) → (N, C, H_out, W_out).
+
+    Example:
+        >>> import numpy as np, deltagrad as dg
+        >>> dg.avg_pool2d(np.arange(16.0).reshape(1, 1, 4, 4), 2).data[0, 0]
+        array([[ 2.5,  4.5],
+               [10.5, 12.5]])
+    """
+    x, kernel, stride, padding = _pool_arguments(x, kernel_size, stride, padding, "avg_pool2d")
+    return _avg_pool2d(x, kernel=kernel, stride=stride, padding=padding)
