@@ -10,10 +10,10 @@ import argparse
 import sys
 import traceback
 
-from . import explain, logic, predict, tour, train
+from . import exercises, explain, logic, predict, tour, train
 
 SUBCOMMANDS = {"tour": tour, "train": train, "predict": predict, "explain": explain,
-               "logic": logic}
+               "logic": logic, "exercises": exercises}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,6 +11,11 @@ DECIMALS = 4  # answers are asked to 4 decimal places
 TOLERANCE = 5e-4  # and marked right within ±0.0005 of the exact value
 
 
+def pretty(name: str) -> str:
+    """A quantity's name for people: ``delta^(1)_2`` → ``δ^(1)_2``, ``dE/dw`` → ``∂E/∂w``."""
+    return name.replace("dE/dw", "∂E/∂w").replace("delta", "δ").replace(" new", " (new)")
+
+
 @dataclass
 class Exercise:
     """A generated question with its solution.

@@ -61,6 +61,18 @@ def _uses_every_input(table, n: int) -> bool:
     return all(np.any(table != table[rows ^ (1 << (n - 1 - i))]) for i in range(n))
 
 
+def _linear_text(w, b) -> str:
+    """``x1 + x2 − 1.5`` for w = (1, 1), b = −1.5: the perceptron's z as one writes it."""
+    text = ""
+    for i, v in enumerate(w, start=1):
+        if v == 0:
+            continue
+        size = "" if abs(v) == 1 else f"{abs(v):g}"
+        text += (" − " if v < 0 else " + " if text else "") + f"{size}x{i}"
+    text = text.replace(" − ", "−", 1) if text.startswith(" − ") else text
+    return (text or "0") + (f" − {-b:g}" if b < 0 else f" + {b:g}")
+
+
 def _row(bits) -> str:
     return "(" + ", ".join(str(int(b)) for b in bits) + ")"
 
@@ -123,7 +135,7 @@ def _exercise(expression, table, n: int, difficulty: int) -> Exercise:
     else:
         answers["certificate"] = certificate(table, n)
     names = ", ".join(f"x{i}" for i in range(1, n + 1))
-    given = f"$f({names}) = {expression}$" if expression else \
+    given = f"f({names}) = `{expression}`" if expression else \
         f"f({names}) is given by its truth table (x1 the most significant bit, as in the notes)"
     statement = [f"{given}. A perceptron outputs 1 if $z = Σ_i w_i x_i + b ≥ 0$ and 0 "
                  "otherwise (eq. 5.1–5.2)."]
@@ -155,7 +167,7 @@ def _solution(title: str, table, n: int, net: LogicNetwork, answers: dict) -> So
         section.lines.append(Line(f"f{_row(row)}", float(value)))
     if answers["separable"]:
         w, b = answers["perceptron"]["weights"], answers["perceptron"]["bias"]
-        z = " + ".join(f"{v:g}·x{i}" for i, v in enumerate(w, start=1)) + f" + ({b:g})"
+        z = _linear_text(w, b)
         section = sol.section("One perceptron? (Remark 5.1)", note=(
             f"Yes: z = {z} is ≥ 0 exactly on the rows where f = 1."))
         section.lines.append(Line("separable", 1.0))
@@ -172,14 +184,14 @@ def _solution(title: str, table, n: int, net: LogicNetwork, answers: dict) -> So
             "point: no w and b exist."))
         section.lines.append(Line("separable", 0.0))
     sol.section("A network of perceptrons (§6.1, §6.3)",
-                note="; ".join(net.describe().splitlines()[1:]))
+                note="; ".join(line.strip() for line in net.describe().splitlines()[1:]))
+    check = sol.section("Verification on every row (§5.3): each neuron's f(z)")
     for row in rows:
-        verification = trace(net, row)
-        for part in verification.sections[1:]:
-            part.title = f"x = {_row(row)}: {part.title}"
-            for line in part.lines:
-                line.key += f" [x={''.join(str(int(v)) for v in row)}]"
-            sol.sections.append(part)
+        values = trace(net, row).to_dict()
+        units = [k for k in values if k.startswith("z(")]
+        working = ", ".join(f"{k[2:-1]} = f({values[k]:+g}) = {values[k[2:-1]]:g}"
+                            for k in units)
+        check.lines.append(Line(f"y{_row(row)}", values["y"], working=working))
     return sol
 
 
@@ -277,7 +289,7 @@ def _mark_certificate(value, table, n, number):
         rows = value[side]
         if not isinstance(rows, list) or not rows:
             raise ValueError(f"exercise {number}: certificate {side} must be a list of rows")
-        bits = np.array([_bits(r, n, f"a certificate row", number) for r in rows])
+        bits = np.array([_bits(r, n, "a certificate row", number) for r in rows])
         index = bits @ (1 << np.arange(n - 1, -1, -1))
         bad = [r for r, i in zip(bits, index) if table[i] != wanted]
         if bad:

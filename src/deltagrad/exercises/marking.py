@@ -17,6 +17,7 @@ import numpy as np
 
 from ..nn.activation import ACTIVATIONS
 from ..tensor import Tensor
+from .exercise import pretty
 
 _UNIT = re.compile(r"^(a|z|delta)\^\((\d+)\)_(\d+)$")
 _WEIGHT = re.compile(r"^(dE/dw|w)\^\((\d+)\)_(\d)(\d)( new)?$")
@@ -77,7 +78,7 @@ class Marking:
         head = f"Exercise {self.number}: {self.right} of {len(self.marks)} answers right"
         lines = [head + (f", {len(self.missing)} not answered ({', '.join(self.missing)})"
                          if self.missing else "")]
-        lines += [f"  {'✓' if m.right else '✗'} {m.key} = {_show(m.given)}" +
+        lines += [f"  {'✓' if m.right else '✗'} {pretty(m.key)} = {_show(m.given)}" +
                   ("" if m.right else f"   (expected {_show(m.expected)})") for m in self.marks]
         if self.first_wrong is not None:
             lines.append(f"  first wrong step: {self.diagnosis}")
@@ -128,7 +129,7 @@ def _numbers(answers: dict, values: dict, number: int) -> dict:
 
 def _diagnose(exercise, key: str, given: dict, values: dict) -> tuple:
     answer, exact = given[key], values[key]
-    head = f"{key}: you have {answer:.4f}, the answer is {exact:.4f}; "
+    head = f"{pretty(key)}: you have {answer:.4f}, the answer is {exact:.4f}; "
     for candidate in candidates(exercise, key, values):
         if abs(candidate.value - answer) <= exercise.tolerance:
             return candidate.mistake, head + candidate.message

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..explain import backprop, network as build_network
-from .exercise import Exercise
+from .exercise import DECIMALS, Exercise
 from .numbers import decimals
 
 SIZES = {1: [(2, 2, 1)],
@@ -87,7 +87,7 @@ def _draw(rng, difficulty: int, with_backward: bool) -> dict:
 
 def _solve(spec: dict, with_backward: bool):
     solution = backprop(build_network(spec), spec["x"], spec["t"], loss=spec["loss"],
-                        lr=spec["lr"], title=_title(spec))
+                        lr=spec["lr"], precision=DECIMALS, title=_title(spec))
     if not with_backward:  # the forward sections: inputs, each layer, the error
         solution.sections = [s for s in solution.sections
                              if s.title.startswith(("Inputs", "Layer", "Error"))]

@@ -12,16 +12,18 @@ from __future__ import annotations
 import json
 import zlib
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 from .. import _validate as check_arg
 from . import logic, network
-from .exercise import Exercise
+from .exercise import DECIMALS, TOLERANCE, Exercise
 from .marking import Marking, mark_numbers
 
 DIFFICULTIES = (1, 2, 3)
+NUMBERS_MARKED = (f"Give every number to {DECIMALS} decimal places; an answer within "
+                  f"±{TOLERANCE:g} of the exact value is marked right.")
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class Kind:
     chapters: str     # where the notes teach it
     make: Callable    # (rng, difficulty) -> Exercise
     mark: Callable    # (exercise, answers) -> Marking
+    marked: str = NUMBERS_MARKED  # how answers are marked, for the sheet
 
 
 KINDS = {
@@ -38,7 +41,9 @@ KINDS = {
                     mark_numbers),
     "backprop": Kind("backprop", "Backpropagation of one pattern, with one update",
                      "§3.1–3.4", network.make_backprop, mark_numbers),
-    "logic": Kind("logic", "Logic with perceptrons", "§5–6", logic.make, logic.mark),
+    "logic": Kind("logic", "Logic with perceptrons", "§5–6", logic.make, logic.mark,
+                  "Any weights and network that compute f are right: they are checked on "
+                  "every row of the truth table."),
 }
 
 

@@ -104,6 +104,26 @@ class Solution:
                 out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
         return "\n".join(out) + "\n"
 
+    def to_html(self, precision: int | None = None) -> str:
+        """One table per section (quantity, value, rule, working), for a web page."""
+        import html
+
+        p = self.precision if precision is None else precision
+        out = []
+        for section in self.sections:
+            out.append(f"<h4>{html.escape(section.title)}</h4>")
+            if section.note:
+                out.append(f"<p>{html.escape(section.note)}</p>")
+            if not section.lines:
+                continue
+            rows = "".join(
+                "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in (
+                    line.key, self._number(line.value, p), self._fill(line.formula, p),
+                    self._fill(line.working, p))) + "</tr>" for line in section.lines)
+            out.append("<table><thead><tr><th>quantity</th><th>value</th><th>rule</th>"
+                       f"<th>working</th></tr></thead><tbody>{rows}</tbody></table>")
+        return "\n".join(out) + "\n"
+
     def to_latex(self, precision: int | None = None, standalone: bool = False) -> str:
         """amsmath ``align*`` blocks, one per section; ``standalone`` wraps a document."""
         p = self.precision if precision is None else precision
@@ -133,7 +153,8 @@ class Solution:
 _GREEK = {"delta": r"\delta", "Σ": r"\sum", "×": r"\times", "·": r"\cdot", "−": "-", "≥": r"\geq",
           "<": "<", "¬": r"\neg ", "∧": r"\wedge ", "η": r"\eta", "σ": r"\sigma", "½": r"\tfrac12",
           "∂": r"\partial ", "→": r"\to", "′": "'", "²": "^2", "√": r"\sqrt", "∨": r"\vee ",
-          "⊕": r"\oplus ", "≤": r"\leq", "—": r"\text{ --- }", "…": r"\dots"}
+          "⊕": r"\oplus ", "≤": r"\leq", "—": r"\text{ --- }", "…": r"\dots", "±": r"\pm",
+          "←": r"\leftarrow"}
 
 
 def _latex_symbol(key: str) -> str:
@@ -160,7 +181,7 @@ _TEXT = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "^": r"\^{}", "~": r
          "η": r"$\eta$", "Σ": r"$\Sigma$", "σ": r"$\sigma$", "∂": r"$\partial$", "≥": r"$\geq$",
          "≤": r"$\leq$", "∧": r"$\wedge$", "∨": r"$\vee$", "¬": r"$\neg$", "⊕": r"$\oplus$",
          "·": r"$\cdot$", "×": r"$\times$", "²": r"$^2$", "½": r"$\frac12$", "→": r"$\to$",
-         "✓": r"$\checkmark$", "✗": r"$\times$"}
+         "✓": r"$\checkmark$", "✗": r"$\times$", "±": r"$\pm$", "←": r"$\leftarrow$"}
 
 
 def _latex_text(text: str) -> str:
