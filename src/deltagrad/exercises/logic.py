@@ -42,9 +42,9 @@ def make(rng: np.random.Generator, difficulty: int) -> Exercise:
 def _expression(rng, names) -> str:
     literals = [f"not {v}" if rng.random() < 0.25 else v for v in rng.permutation(names)]
     text = literals[0]
-    for literal in literals[1:]:
+    for count, literal in enumerate(literals[1:]):
         op = OPERATORS[rng.integers(len(OPERATORS))]
-        text = f"({text}) {op} {literal}" if " " in text else f"{text} {op} {literal}"
+        text = f"({text}) {op} {literal}" if count else f"{text} {op} {literal}"
     return text
 
 
