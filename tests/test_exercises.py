@@ -207,7 +207,7 @@ def test_the_same_seed_gives_the_same_sheet_and_another_seed_another(kind):
     assert generate(kind, None).seed >= 0  # a fresh seed is drawn and kept
 
 
-# ---- the check mode -------------------------------------------------------------------------------
+# ---- the check mode ----------------------------------------------------------------------------
 def _planted(ex, mistake, unit):
     wrong = numpy_solution(ex.network, mistake, unit)
     return {k: round(float(wrong[k]), 4) for k in ex.asked}

@@ -12,6 +12,8 @@ Example:
 from .exercise import DECIMALS, TOLERANCE, Exercise
 from .marking import Candidate, Mark, Marking, candidates
 from .registry import DIFFICULTIES, KINDS, Kind, check, generate, load_answers, sheet
+from .render import ANSWERS, FORMATS, render
 
-__all__ = ["DECIMALS", "DIFFICULTIES", "KINDS", "TOLERANCE", "Candidate", "Exercise", "Kind",
-           "Mark", "Marking", "candidates", "check", "generate", "load_answers", "sheet"]
+__all__ = ["ANSWERS", "DECIMALS", "DIFFICULTIES", "FORMATS", "KINDS", "TOLERANCE", "Candidate",
+           "Exercise", "Kind", "Mark", "Marking", "candidates", "check", "generate",
+           "load_answers", "render", "sheet"]

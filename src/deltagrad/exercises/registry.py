@@ -105,11 +105,11 @@ def check(answers, seed: int | None = None, kind: str | None = None,
 
     Example:
         >>> import deltagrad as dg
-        >>> ex = dg.exercises.generate("forward", seed=3, difficulty=1)
+        >>> ex = dg.exercises.generate("forward", seed=2, difficulty=1)  # E = ½ Σ (y − t)²
         >>> mine = dict(ex.answers(), E=ex.answers()["E"] * 2)   # the ½ forgotten
-        >>> [m.mistake for m in dg.exercises.check({"1": mine}, seed=3, kind="forward",
-        ...                                          difficulty=1)]
-        ['half']
+        >>> [marking] = dg.exercises.check({"1": mine}, seed=2, kind="forward", difficulty=1)
+        >>> marking.first_wrong, marking.mistake
+        ('E', 'half')
     """
     data = load_answers(answers)
     owner = "exercises.check"
