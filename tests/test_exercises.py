@@ -327,6 +327,11 @@ def test_bad_input_gets_clear_errors():
         check({"1": {"network": [{"weights": [[1]], "biases": [0.5]}]}}, seed=1, kind="logic")
     with pytest.raises(ValueError, match="unknown quantity 'weights'; a logic exercise has"):
         check({"1": {"weights": [1, 1]}}, seed=1, kind="logic")
+    with pytest.raises(ValueError, match="expected Exercise objects"):
+        render([], "markdown")
+    with pytest.raises(ValueError, match=r"unknown format 'pdf'; expected one of"):
+        render(generate("forward", 1), "pdf")
+    assert render(generate("forward", 1), "markdown") == render(sheet("forward", 1, 1), "markdown")
 
 
 def test_the_command_line_refuses_bad_input_with_exit_2(tmp_path, capsys):

@@ -13,7 +13,7 @@ import re
 
 from ..explain.solution import _latex_math, _latex_text
 from . import svg
-from .exercise import DECIMALS, TOLERANCE, pretty
+from .exercise import DECIMALS, TOLERANCE, Exercise, pretty
 
 FORMATS = ("markdown", "latex", "html", "json")
 ANSWERS = ("separate", "inline", "none")
@@ -26,8 +26,12 @@ def render(exercises: list, fmt: str = "markdown", answers: str = "separate") ->
 
     fmt = check.choice(fmt, FORMATS, "format", "exercises.render")
     answers = check.choice(answers, ANSWERS, "answers", "exercises.render")
-    if not exercises:
-        raise ValueError("exercises.render: no exercises to render")
+    if isinstance(exercises, Exercise):
+        exercises = [exercises]
+    exercises = list(exercises)
+    if not exercises or not all(isinstance(ex, Exercise) for ex in exercises):
+        raise ValueError("exercises.render: expected Exercise objects (from generate or sheet), "
+                         f"got {exercises!r:.80}")
     return {"markdown": _markdown, "latex": _latex, "html": _html, "json": _json}[fmt](
         exercises, answers)
 
