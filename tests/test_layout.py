@@ -14,7 +14,7 @@ CORE = ["tensor.py", "autograd.py", "_state.py", "_validate.py", "_naming.py", "
         "ops", "nn", "losses.py", "optim", "regularizers.py", "train.py", "callbacks.py",
         "io.py"]
 SIDE_TOOLS = {"analysis", "explain", "logic", "data", "cli", "tour", "sklearn", "plot",
-              "select", "playground"}
+              "select", "playground", "exercises"}
 # a convenience method may import a side tool inside itself: (file, function, tool)
 ALLOWED = {("train.py", "plot", "plot")}
 

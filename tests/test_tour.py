@@ -48,7 +48,8 @@ def report(tmp_path_factory):
 def test_quick_tour_writes_every_section_and_image(report):
     page = (report / "index.html").read_text(encoding="utf-8")
     for title in ("Worked examples", "Training, regularisation", "error surface",
-                  "Logic with perceptrons", "Convolutional networks"):
+                  "Logic with perceptrons", "Convolutional networks",
+                  "Exercises: fresh practice questions"):
         assert title in page
     parser = _Images()
     parser.feed(page)
@@ -90,7 +91,7 @@ def test_the_page_renders_in_headless_chromium(report, tmp_path):
 
 def test_the_page_shows_each_sections_running_time_and_only_the_data_sets_used(report):
     page = (report / "index.html").read_text(encoding="utf-8")
-    assert len(re.findall(r"<small>chapters [^<]* · \d+\.\d s</small>", page)) == 5
+    assert len(re.findall(r"<small>chapters [^<]* · \d+\.\d s</small>", page)) == 6
     intro = re.search(r"<p>(Every number.*?)</p>", page).group(1)
     assert "digits, diabetes, breast cancer" in intro and "wine" not in intro
 
@@ -99,7 +100,8 @@ def test_list_names_every_section(capsys):
     assert main(["tour", "--list"]) == 0
     names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
     assert names == [tour.name_of(s) for s in tour.SECTIONS]
-    assert names == ["worked_examples", "training", "error_surface", "logic", "convolution"]
+    assert names == ["worked_examples", "training", "error_surface", "logic", "convolution",
+                     "exercises"]
 
 
 @pytest.mark.parametrize("name", [tour.name_of(s) for s in tour.SECTIONS])
@@ -109,7 +111,7 @@ def test_each_section_runs_alone(name, tmp_path):
     assert main(["tour", "--quick", "--only", name, "--out", str(tmp_path)]) == 0
     page = (tmp_path / "index.html").read_text(encoding="utf-8")
     assert page.count("<h2 ") == 1
-    if name == "logic":  # truth tables only, no data set
+    if name in ("logic", "exercises"):  # truth tables and drawn numbers, no data set
         assert "bundled data sets" not in page
 
 

@@ -29,7 +29,8 @@ Tools, imported on first use
     ``explain`` (worked solutions: every a, z, δ), ``logic`` (perceptron logic and the
     compiler, chapters 5–6), ``data`` (scikit-learn's bundled data sets, split and
     standardised), ``select`` (model-selection sweeps), ``sklearn`` (scikit-learn
-    estimators), ``plot`` (figures), ``tour`` (the main job).
+    estimators), ``plot`` (figures), ``exercises`` (fresh practice questions with their
+    worked solutions, and marking), ``tour`` (the main job).
 
 Example:
     >>> import deltagrad as dg
@@ -55,7 +56,7 @@ from .train import DivergenceError, History, accuracy, evaluate, fit, predict
 __version__ = "0.1.0"
 
 # subpackages loaded on first use: they pull in scipy.optimize, matplotlib or scikit-learn
-LAZY_SUBPACKAGES = ("analysis", "cli", "data", "plot", "select", "sklearn", "tour")
+LAZY_SUBPACKAGES = ("analysis", "cli", "data", "exercises", "plot", "select", "sklearn", "tour")
 
 __all__ = [
     "DivergenceError", "GradcheckError", "History", "Tensor", "accuracy", "avg_pool2d",

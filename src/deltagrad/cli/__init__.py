@@ -10,10 +10,10 @@ import argparse
 import sys
 import traceback
 
-from . import explain, logic, playground, predict, tour, train
+from . import exercises, explain, logic, playground, predict, tour, train
 
 SUBCOMMANDS = {"tour": tour, "train": train, "predict": predict, "explain": explain,
-               "logic": logic, "playground": playground}
+               "logic": logic, "exercises": exercises, "playground": playground}
 
 
 def build_parser() -> argparse.ArgumentParser:

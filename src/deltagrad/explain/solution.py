@@ -115,6 +115,26 @@ class Solution:
                 out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
         return "\n".join(out) + "\n"
 
+    def to_html(self, precision: int | None = None) -> str:
+        """One table per section (quantity, value, rule, working), for a web page."""
+        import html
+
+        p = self.precision if precision is None else precision
+        out = []
+        for section in self.sections:
+            out.append(f"<h4>{html.escape(section.title)}</h4>")
+            if section.note:
+                out.append(f"<p>{html.escape(section.note)}</p>")
+            if not section.lines:
+                continue
+            rows = "".join(
+                "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in (
+                    line.key, self._number(line.value, p), self._fill(line.formula, p),
+                    self._fill(line.working, p))) + "</tr>" for line in section.lines)
+            out.append("<table><thead><tr><th>quantity</th><th>value</th><th>rule</th>"
+                       f"<th>working</th></tr></thead><tbody>{rows}</tbody></table>")
+        return "\n".join(out) + "\n"
+
     def to_latex(self, precision: int | None = None, standalone: bool = False) -> str:
         """amsmath ``align*`` blocks, one per section; ``standalone`` wraps a document."""
         p = self.precision if precision is None else precision
@@ -144,12 +164,14 @@ class Solution:
 _GREEK = {"delta": r"\delta", "Σ": r"\sum", "×": r"\times", "·": r"\cdot ", "−": "-",
           "≥": r"\geq",
           "<": "<", "¬": r"\neg ", "∧": r"\wedge ", "η": r"\eta", "σ": r"\sigma", "½": r"\tfrac12",
-          "∂": r"\partial ", "→": r"\to", "′": "'", "²": "^2", "√": r"\sqrt"}
+          "∂": r"\partial ", "→": r"\to", "′": "'", "²": "^2", "√": r"\sqrt", "∨": r"\vee ",
+          "⊕": r"\oplus ", "≤": r"\leq", "—": r"\text{ --- }", "…": r"\dots", "±": r"\pm",
+          "←": r"\leftarrow"}
 
 
 def _latex_symbol(key: str) -> str:
     """``delta^(1)_2`` → ``\\delta^{(1)}_{2}``; ``dE/dw^(1)_21`` → ∂E/∂w in LaTeX."""
-    text = key.replace("dE/d", r"\partial E/\partial ").replace(" new", r"^{\text{new}}")
+    text = key.replace("dE/d", r"\partial E/\partial ").replace(" new", r"{}^{\text{new}}")
     text = re.sub(r"\^\((\d+)\)", r"^{(\1)}", text)
     text = re.sub(r"_(\w+)", r"_{\1}", text)
     return _latex_math(text)
@@ -164,8 +186,15 @@ def _latex_math(text: str) -> str:
         .replace(" else ", r"\text{ else }")
 
 
-def _latex_text(text: str) -> str:
-    return re.sub(r"([#%&_])", r"\\\1", text).replace("§", r"\S{}").replace("–", "--") \
-        .replace("≈", r"$\approx$").replace("δ", r"$\delta$").replace("η", r"$\eta$") \
-        .replace("Σ", r"$\Sigma$").replace("−", "-").replace("′", "'").replace("∂", r"$\partial$")
+# text mode: every character LaTeX treats specially, and the notes' symbols, one at a time
+_TEXT = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "^": r"\^{}", "~": r"\~{}",
+         "$": r"\$", "#": r"\#", "%": r"\%", "&": r"\&", "_": r"\_", "§": r"\S{}", "–": "--",
+         "—": "---", "−": "-", "′": "'", "…": r"\dots{}", "≈": r"$\approx$", "δ": r"$\delta$",
+         "η": r"$\eta$", "Σ": r"$\Sigma$", "σ": r"$\sigma$", "∂": r"$\partial$", "≥": r"$\geq$",
+         "≤": r"$\leq$", "∧": r"$\wedge$", "∨": r"$\vee$", "¬": r"$\neg$", "⊕": r"$\oplus$",
+         "·": r"$\cdot$", "×": r"$\times$", "²": r"$^2$", "½": r"$\frac12$", "→": r"$\to$",
+         "✓": r"$\checkmark$", "✗": r"$\times$", "±": r"$\pm$", "←": r"$\leftarrow$"}
 
+
+def _latex_text(text: str) -> str:
+    return "".join(_TEXT.get(character, character) for character in text)

@@ -1,0 +1,163 @@
+"""The kinds of exercise, generation from a seed, and checking a student's answers.
+
+A kind is one entry in :data:`KINDS`: its ``make(rng, difficulty)`` draws an exercise and its
+``mark(exercise, answers)`` marks answers to it. A kind whose tracer lands later (one BPTT
+step §9.3, one convolution unit eq. 7.3, one attention head eq. 11.1–11.3) is one more entry:
+a ``make`` that draws hand-sized numbers and calls its tracer, and ``mark_numbers`` (with its
+mistakes in :func:`.marking.candidates`) to mark it.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from dataclasses import dataclass
+from collections.abc import Callable
+
+import numpy as np
+
+from .. import _validate as check_arg
+from . import logic, network
+from .exercise import DECIMALS, TOLERANCE, Exercise
+from .marking import Marking, mark_numbers
+
+DIFFICULTIES = (1, 2, 3)
+NUMBERS_MARKED = (f"Give every number to {DECIMALS} decimal places; an answer within "
+                  f"±{TOLERANCE:g} of the exact value is marked right.")
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    title: str        # the sheet's heading
+    chapters: str     # where the notes teach it
+    make: Callable    # (rng, difficulty) -> Exercise
+    mark: Callable    # (exercise, answers) -> Marking
+    marked: str = NUMBERS_MARKED  # how answers are marked, for the sheet
+
+
+KINDS = {
+    "forward": Kind("forward", "Forward passes", "§1.1, §2.1.3", network.make_forward,
+                    mark_numbers),
+    "backprop": Kind("backprop", "Backpropagation of one pattern, with one update",
+                     "§3.1–3.4", network.make_backprop, mark_numbers),
+    "logic": Kind("logic", "Logic with perceptrons", "§5–6", logic.make, logic.mark,
+                  "Any weights and network that compute f are right: they are checked on "
+                  "every row of the truth table."),
+}
+
+
+def _kind(kind, owner: str) -> Kind:
+    return KINDS[check_arg.choice(kind, list(KINDS), "kind", owner)]
+
+
+def generate(kind: str = "backprop", seed: int | None = None, difficulty: int = 2,
+             number: int = 1) -> Exercise:
+    """A fresh exercise with its worked solution, the same for the same arguments.
+
+    Args:
+        kind: ``"forward"``, ``"backprop"`` or ``"logic"`` (see :data:`KINDS`).
+        seed: an integer ≥ 0; ``None`` draws one (kept in ``exercise.seed``).
+        difficulty: 1 (a 2-2-1 network, few quantities), 2 or 3 (up to 3-3-2, everything).
+        number: the exercise's place on a sheet (exercise ``number`` of seed ``seed``).
+
+    Example:
+        >>> import deltagrad as dg
+        >>> ex = dg.exercises.generate("backprop", seed=7, difficulty=1)
+        >>> ex.title, ex.asked[:2]
+        ('A 2-2-1 regression network', ['y_1', 'E'])
+    """
+    owner = "exercises.generate"
+    chosen = _kind(kind, owner)
+    seed = check_arg.seed(seed, "seed", owner)
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy % 2 ** 32)
+    difficulty = check_arg.positive_int(difficulty, "difficulty", owner, maximum=3)
+    number = check_arg.positive_int(number, "number", owner)
+    rng = np.random.default_rng([seed, number, zlib.crc32(chosen.name.encode())])
+    exercise = chosen.make(rng, difficulty)
+    exercise.kind, exercise.seed, exercise.number = chosen.name, seed, number
+    exercise.solution.title = f"Exercise {number}: {exercise.title}"
+    return exercise
+
+
+def sheet(kind: str = "backprop", count: int = 10, seed: int | None = None,
+          difficulty: int = 2) -> list:
+    """Exercises 1 … ``count`` of one seed: a sheet (its answer key is their solutions)."""
+    count = check_arg.positive_int(count, "count", "exercises.sheet", maximum=1000)
+    seed = check_arg.seed(seed, "seed", "exercises.sheet")
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy % 2 ** 32)
+    return [generate(kind, seed, difficulty, number) for number in range(1, count + 1)]
+
+
+def check(answers, seed: int | None = None, kind: str | None = None,
+          difficulty: int | None = None) -> list:
+    """Mark a student's answers to a sheet; one :class:`~.marking.Marking` per exercise.
+
+    Args:
+        answers: a path, a JSON text or the parsed object: either
+            ``{"kind": ..., "seed": ..., "difficulty": ..., "answers": {"1": {...}, ...}}``
+            (as ``deltagrad exercises --format json`` prints the template) or just the
+            ``answers`` part: exercise numbers to ``{quantity: number}`` (a list counts
+            from exercise 1).
+        seed, kind, difficulty: the sheet's; when given they override the file's.
+
+    Example:
+        >>> import deltagrad as dg
+        >>> ex = dg.exercises.generate("forward", seed=2, difficulty=1)  # E = ½ Σ (y − t)²
+        >>> mine = dict(ex.answers(), E=ex.answers()["E"] * 2)   # the ½ forgotten
+        >>> [marking] = dg.exercises.check({"1": mine}, seed=2, kind="forward", difficulty=1)
+        >>> marking.first_wrong, marking.mistake
+        ('E', 'half')
+    """
+    data = load_answers(answers)
+    owner = "exercises.check"
+    header = data if isinstance(data, dict) and "answers" in data else {}
+    body = header.get("answers", data)
+    kind = kind if kind is not None else header.get("kind", "backprop")
+    seed = seed if seed is not None else header.get("seed")
+    if seed is None:
+        raise ValueError(f"{owner}: give the sheet's seed (--seed), or a 'seed' in the file")
+    seed = check_arg.seed(seed, "seed", owner)
+    difficulty = difficulty if difficulty is not None else header.get("difficulty", 2)
+    difficulty = check_arg.positive_int(difficulty, "difficulty", owner, maximum=3)
+    chosen = _kind(kind, owner)
+    if isinstance(body, list):
+        body = {str(n): given for n, given in enumerate(body, start=1)}
+    if not isinstance(body, dict) or not body:
+        raise ValueError(f"{owner}: answers must map exercise numbers to answers, e.g. "
+                         '{"1": {"y_1": 0.7545}}, got ' + type(body).__name__)
+    markings = []
+    for name, given in body.items():
+        number = _exercise_number(name, owner)
+        markings.append(chosen.mark(generate(chosen.name, seed, difficulty, number), given))
+    return sorted(markings, key=lambda m: m.number)
+
+
+def _exercise_number(name, owner: str) -> int:
+    try:
+        number = int(name)
+    except (TypeError, ValueError):
+        number = 0
+    if number < 1 or str(name).strip() != str(number):
+        raise ValueError(f"{owner}: an exercise number must be 1, 2, …, got {name!r}")
+    return number
+
+
+def load_answers(source):
+    """Parse answers from a path, a JSON text, or an already parsed object."""
+    if isinstance(source, (dict, list)):
+        return source
+    text = str(source)
+    if not text.lstrip().startswith(("{", "[")):
+        with open(text, encoding="utf-8") as handle:
+            text = handle.read()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"answers: not valid JSON ({err})") from err
+
+
+__all__ = ["DIFFICULTIES", "KINDS", "Kind", "Marking", "check", "generate", "load_answers",
+           "sheet"]
