@@ -1,0 +1,91 @@
+"""A user's mistakes meet a clear error (the 'never silently wrong' issue): each test feeds
+one wrong input and checks the refusal names it, or checks the right behaviour."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import deltagrad as dg
+from deltagrad import nn
+from deltagrad.losses import CANONICAL_OUTPUT, NonCanonicalPairWarning, UndefinedPairError
+
+OUTPUTS = ["identity", "sigmoid", "tanh", "relu", "step", "softmax"]
+
+
+def _expected(output: str, loss: str, k: int) -> str:
+    """The table written out by hand: a softmax over one unit is constant; cross-entropy over
+    one output is one class; the cross-entropies need outputs in (0, 1) (sigmoid, softmax);
+    the canonical pairs are accepted; every other pair is valid but warned about."""
+    if (output == "softmax" and k == 1) or (loss == "cross_entropy" and k == 1):
+        return "refuse"
+    if CANONICAL_OUTPUT[loss] == output:
+        return "accept"
+    if loss != "sum_of_squares" and output not in ("sigmoid", "softmax"):
+        return "refuse"
+    return "warn"
+
+
+@pytest.mark.parametrize("k", [1, 3])
+@pytest.mark.parametrize("loss", sorted(CANONICAL_OUTPUT))
+@pytest.mark.parametrize("output", OUTPUTS)
+def test_every_output_with_every_loss_is_refused_warned_or_accepted(output, loss, k):
+    net = nn.MLP([2, 3, k], output=output, rng=0)
+    X = np.random.default_rng(0).normal(size=(4, 2))
+    T = np.eye(k)[[0, 0, 0, 0]] if k > 1 else np.array([[1.0], [0.0], [1.0], [0.0]])
+    expected = _expected(output, loss, k)
+    assert dg.losses.pairing(output, loss, k)[0] == expected
+    fn = dg.losses.get(loss)
+    if expected == "refuse":
+        with pytest.raises(UndefinedPairError, match=f"{loss}: cannot follow an? {output} output"):
+            fn(net(X), T)
+        with pytest.raises(UndefinedPairError, match=output):  # and fit says so before training
+            dg.fit(net, X, T, loss=loss, epochs=1, progress=False)
+    elif expected == "warn":
+        with pytest.warns(NonCanonicalPairWarning, match=f"{loss} after an? {output} output"):
+            fn(net(X), T)
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert np.isfinite(fn(net(X), T).item())
+
+
+def test_the_readme_mistake_identity_output_with_cross_entropy_names_the_fix():
+    net = nn.MLP("64-32-10", rng=0)
+    X = np.random.default_rng(0).normal(size=(20, 64))
+    with pytest.raises(UndefinedPairError, match=r"identity output.*output='softmax'"):
+        dg.fit(net, X, np.arange(20) % 10, loss="cross_entropy", epochs=2, progress=False)
+
+
+def test_bare_outputs_outside_zero_one_are_refused_by_the_cross_entropies():
+    lin = nn.Linear(2, 3, rng=0)  # no activation module at all
+    y = lin(np.array([[5.0, -5.0]]))
+    with pytest.raises(UndefinedPairError, match=r"probabilities in \[0, 1\], got values from"):
+        dg.losses.cross_entropy(y, [0])
+
+
+# ---- parameters assigned by hand -------------------------------------------------------------
+def test_hand_assigned_weights_are_converted_to_the_parameters_dtype():
+    layer = nn.Linear(2, 2, rng=0, dtype="float32")
+    layer.weight.data = [[1, 2], [3, 4]]  # a list of integers
+    assert layer.weight.data.dtype == np.float32
+    layer.bias.data = np.array([1, -1])  # an integer array
+    assert layer.bias.data.dtype == np.float32
+    opt = dg.optim.SGD(layer.parameters(), lr=0.1)
+    dg.losses.sum_of_squares(layer(np.ones((1, 2))), [[0.0, 0.0]]).backward()
+    opt.step()  # no casting error inside step()
+    # y = W·1 + b = (4, 6); ∂E/∂W = y xᵀ = [[4, 4], [6, 6]], ∂E/∂b = y; after one step of 0.1:
+    # W = [[0.6, 1.6], [2.4, 3.4]], b = (0.6, −1.6), so y = (2.8, 4.2)
+    np.testing.assert_allclose(layer(np.ones((1, 2))).data, [[2.8, 4.2]], rtol=1e-6)
+
+
+@pytest.mark.parametrize("values, error, words", [
+    (np.ones(3), ValueError, r"Linear\.weight\.data must have the parameter's shape \(2, 3\), "
+                             r"got shape \(3,\)"),
+    (np.array([["a", "b", "c"]] * 2), TypeError, r"Linear\.weight\.data must be numeric"),
+    ([[1, 2, 3], [4]], TypeError, r"Linear\.weight\.data must be numeric values of shape"),
+])
+def test_wrong_hand_assigned_weights_are_refused_with_the_parameters_name(values, error, words):
+    layer = nn.Linear(3, 2, rng=0)
+    with pytest.raises(error, match=words):
+        layer.weight.data = values
