@@ -89,3 +89,47 @@ def test_wrong_hand_assigned_weights_are_refused_with_the_parameters_name(values
     layer = nn.Linear(3, 2, rng=0)
     with pytest.raises(error, match=words):
         layer.weight.data = values
+
+
+# ---- degenerate data and small API gaps ----------------------------------------------------
+def test_an_empty_data_set_is_refused_and_predict_on_no_rows_gives_no_rows():
+    net = nn.MLP("2-3-1", rng=0)
+    with pytest.raises(ValueError, match="fit: X and T hold no patterns"):
+        dg.fit(net, np.zeros((0, 2)), np.zeros((0, 1)), progress=False)
+    assert dg.predict(net, np.zeros((0, 2))).shape == (0, 1)
+
+
+def test_fit_takes_one_callback_without_a_list():
+    net = nn.MLP("1-1", rng=0)
+    stop = dg.callbacks.EarlyStopping(monitor="error", patience=1, restore_best=False)
+    h = dg.fit(net, np.zeros((3, 1)), np.zeros((3, 1)), epochs=50, callbacks=stop,
+               progress=False)
+    assert h.epochs < 50  # the error stops improving once it is 0: the callback ran
+
+
+def test_manual_seed_refuses_a_string():
+    with pytest.raises(ValueError, match=r"manual_seed: seed must be None or an integer ≥ 0, "
+                                         r"got 'x'"):
+        dg.manual_seed("x")
+
+
+def test_hessian_with_data_instead_of_an_objective_shows_one():
+    net = nn.MLP("2-2-1", rng=0)
+    X, T = np.ones((3, 2)), np.ones((3, 1))
+    with pytest.raises(TypeError, match=r"objective\(model\) → scalar Tensor, e\.g\. lambda m: "
+                                        r"dg\.losses\.sum_of_squares\(m\(X\), T\); got ndarray"):
+        dg.analysis.hessian(net, X, T)
+
+
+def test_solution_has_keys_and_a_missing_key_lists_them():
+    sol = dg.explain.backprop(nn.MLP("2-2-1", rng=0), [1.0, 2.0], [1.0])
+    assert sol.keys()[:3] == ["x_1", "x_2", "t_1"] and "E" in sol
+    with pytest.raises(KeyError, match=r"'delta_1' is not a quantity.*did you mean "
+                                       r"'delta\^\(2\)_1'.*available: x_1, x_2"):
+        sol["delta_1"]
+
+
+def test_messages_print_plain_numbers():
+    with pytest.raises(ValueError, match=r"got \[1, 2\]$") as info:
+        dg.explain.logic(dg.logic.gate("xor"), np.array([1, 2]))
+    assert "np." not in str(info.value)

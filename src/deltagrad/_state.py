@@ -6,6 +6,8 @@ import contextlib
 
 import numpy as np
 
+from . import _validate as check
+
 grad_enabled = True
 default_dtype = np.dtype(np.float64)
 default_rng = np.random.default_rng(0)
@@ -60,7 +62,7 @@ class enable_grad(set_grad_enabled):
 def manual_seed(seed: int) -> np.random.Generator:
     """Reseed the generator used when a layer is given ``rng=None``; returns it."""
     global default_rng
-    default_rng = np.random.default_rng(seed)
+    default_rng = np.random.default_rng(check.seed(seed, "seed", "manual_seed"))
     return default_rng
 
 

@@ -8,6 +8,7 @@ chapter 9) is more sections whose keys carry ``(t)``.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from dataclasses import dataclass, field
@@ -43,7 +44,20 @@ class Solution:
         return section
 
     def __getitem__(self, key: str) -> float:
-        return self.to_dict(precision=None)[key]
+        values = self.to_dict(precision=None)
+        if key not in values:
+            close = difflib.get_close_matches(str(key), list(values), n=3)
+            hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
+            raise KeyError(f"{key!r} is not a quantity of this solution{hint}"
+                           f"; available: {', '.join(values)}")
+        return values[key]
+
+    def keys(self) -> list:
+        """The name of every quantity shown, in the order of the solution."""
+        return list(self.to_dict(precision=None))
+
+    def __contains__(self, key) -> bool:
+        return key in self.to_dict(precision=None)
 
     # ---- machine-readable -------------------------------------------------------------------
     def to_dict(self, precision: int | None = None) -> dict:
