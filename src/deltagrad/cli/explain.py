@@ -35,7 +35,10 @@ def run(args) -> int:
         model, x, t, loss, lr = build(load_spec(args.spec))
         solution = backprop(model, x, t, loss=loss, lr=args.lr if args.lr is not None else lr,
                             precision=args.precision)
+    if args.format == "latex":  # a document that compiles as it is
+        print(solution.to_latex(precision=args.precision, standalone=True), end="")
+        return 0
     render = {"text": solution.to_text, "markdown": solution.to_markdown,
-              "latex": solution.to_latex, "json": solution.to_json}[args.format]
+              "json": solution.to_json}[args.format]
     print(render(precision=args.precision), end="" if args.format != "json" else "\n")
     return 0

@@ -119,7 +119,9 @@ class Solution:
         return "\n".join(out) + "\n"
 
     def to_latex(self, precision: int | None = None, standalone: bool = False) -> str:
-        """amsmath ``align*`` blocks, one per section; ``standalone`` wraps a document."""
+        """amsmath ``align*`` blocks, one per section, headed by a comment that states the
+        ``\\usepackage{amsmath}`` they need; ``standalone`` wraps a document that compiles
+        with a stock LaTeX."""
         p = self.precision if precision is None else precision
         out = []
         for section in self.sections:
@@ -138,36 +140,96 @@ class Solution:
                 out.append("\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}")
         body = "\n".join(out) + "\n"
         if not standalone:
-            return body
+            return "% needs \\usepackage{amsmath} (align*, \\text, \\operatorname)\n" + body
         return ("\\documentclass{article}\n\\usepackage{amsmath}\n\\usepackage{amssymb}\n"
                 f"\\begin{{document}}\n\\section*{{{_latex_text(self.title)}}}\n{body}"
                 "\\end{document}\n")
 
 
-_GREEK = {"delta": r"\delta", "Σ": r"\sum", "×": r"\times", "·": r"\cdot", "−": "-", "≥": r"\geq",
-          "<": "<", "¬": r"\neg ", "∧": r"\wedge ", "η": r"\eta", "σ": r"\sigma", "½": r"\tfrac12",
-          "∂": r"\partial ", "→": r"\to", "′": "'", "²": "^2", "√": r"\sqrt"}
+_GREEK = {"delta": r"\delta", "Σ": r"\sum", "×": r"\times", "·": r"\cdot", "−": "-",
+          "≥": r"\geq", "≤": r"\leq", "¬": r"\neg ", "∧": r"\wedge ", "∨": r"\vee ",
+          "⊕": r"\oplus ", "η": r"\eta", "σ": r"\sigma", "½": r"\tfrac12", "∂": r"\partial ",
+          "→": r"\to ", "←": r"\leftarrow ", "′": "'", "²": "^2", "√": r"\sqrt",
+          "≈": r"\approx ", "δ": r"\delta ", "…": r"\ldots ", "α": r"\alpha ",
+          "β": r"\beta ", "γ": r"\gamma ", "λ": r"\lambda ", "ε": r"\varepsilon ",
+          "∞": r"\infty ", "—": r"\text{ --- }", "–": "-"}
+_FUNCTIONS = ("ln", "exp", "log", "tanh", "sigmoid", "identity", "relu", "softmax", "step")
+# a word with one of these is mathematics: it goes inside $…$ in a heading or note
+_MATH_MARKS = set("^_=+Σδ∂½²·×−→←≥≤¬∧∨⊕ησ′√≈αβγλε")
+_CITATION = re.compile(r"\((?:eq\.|eqs\.|Rule|§|Example|Remark)[^)]*\)[,:;.]?")
 
 
 def _latex_symbol(key: str) -> str:
     """``delta^(1)_2`` → ``\\delta^{(1)}_{2}``; ``dE/dw^(1)_21`` → ∂E/∂w in LaTeX."""
-    text = key.replace("dE/d", r"\partial E/\partial ").replace(" new", r"^{\text{new}}")
-    text = re.sub(r"\^\((\d+)\)", r"^{(\1)}", text)
-    text = re.sub(r"_(\w+)", r"_{\1}", text)
-    return _latex_math(text)
+    base = _latex_math(key.removesuffix(" new").replace("dE/d", "∂E/∂"))
+    return f"{{{base}}}^{{\\text{{new}}}}" if key.endswith(" new") else base
 
 
 def _latex_math(text: str) -> str:
+    """Plain mathematics (``h′ = 1 − z²``, ``w^(2)_kj``, ``f(0.5) — x1 OR x2``) as LaTeX
+    math-mode source."""
+    text = text.replace("{", r"\{").replace("}", r"\}").replace(" if ", r"\text{ if }") \
+        .replace(" else ", r"\text{ else }")
     for plain, latex in _GREEK.items():
         text = text.replace(plain, latex)
+    text = re.sub(r"\b(ln|exp|log|tanh)\b", r"\\\1 ", text)
+    text = re.sub(r"\b(sigmoid|identity|relu|softmax|step)\b", r"\\operatorname{\1}", text)
+    text = re.sub(r"\b(AND|OR|NAND|NOR|XOR|NOT)\b", r"\\text{ \1 }", text)
     text = re.sub(r"\^\((\d+)\)", r"^{(\1)}", text)
-    text = re.sub(r"_(\d+)", r"_{\1}", text)
-    return text.replace("tanh", r"\tanh ").replace(" if ", r"\text{ if }") \
-        .replace(" else ", r"\text{ else }")
+    return re.sub(r"_([A-Za-z0-9]+)", r"_{\1}", text)
+
+
+def _is_math(word: str) -> bool:
+    return any(mark in _MATH_MARKS for mark in word)
+
+
+def _may_be_math(word: str) -> bool:
+    """Numbers, brackets and one-letter names, possibly with a function name (``ln(1``,
+    ``f(z)``): part of the mathematics beside them. Not a word (two letters or more), a label
+    (``1:``) or ``a`` alone, the article."""
+    rest = re.sub(r"\b(" + "|".join(_FUNCTIONS) + r")\b", "", word)
+    return not re.search(r"[A-Za-z]{2}", rest) and not word.endswith(":") \
+        and word.lower() != "a"
 
 
 def _latex_text(text: str) -> str:
-    return re.sub(r"([#%&_])", r"\\\1", text).replace("§", r"\S{}").replace("–", "--") \
-        .replace("≈", r"$\approx$").replace("δ", r"$\delta$").replace("η", r"$\eta$") \
-        .replace("Σ", r"$\Sigma$").replace("−", "-").replace("′", "'").replace("∂", r"$\partial$")
+    """Prose with mathematics (a heading such as ``Output δ (Rule 1): δ^(2)_k = ∂E/∂a^(2)_k``):
+    runs of mathematical words go inside ``$…$``, citations ``(eq. 2.5)`` and the words stay
+    prose, escaped. No raw Unicode reaches LaTeX."""
+    out, start = [], 0
+    for match in _CITATION.finditer(text):
+        out.append(_latex_words(text[start:match.start()]))
+        out.append(_latex_prose(match.group()))
+        start = match.end()
+    out.append(_latex_words(text[start:]))
+    return " ".join(part for part in out if part)
 
+
+def _latex_words(text: str) -> str:
+    words = text.split()
+    math = [_is_math(w) for w in words]
+    changed = True
+    while changed:  # spread to the numbers, brackets and letters beside mathematics
+        changed = False
+        for i, word in enumerate(words):
+            beside = (i > 0 and math[i - 1]) or (i + 1 < len(words) and math[i + 1])
+            if not math[i] and beside and _may_be_math(word):
+                math[i] = changed = True
+    out, run = [], []
+    for word, is_math in zip(words + [""], math + [False]):
+        if is_math:
+            run.append(word)
+            continue
+        if run:
+            joined = " ".join(run)
+            trail = re.search(r"[,:;.]*$", joined).group()
+            out.append(f"${_latex_math(joined[:len(joined) - len(trail)])}${trail}")
+            run = []
+        if word:
+            out.append(_latex_prose(word))
+    return " ".join(out)
+
+
+def _latex_prose(word: str) -> str:
+    word = re.sub(r"([#%&_$^{}])", r"\\\1", word)
+    return word.replace("§", r"\S{}").replace("–", "--").replace("—", "---")
