@@ -133,3 +133,46 @@ def test_messages_print_plain_numbers():
     with pytest.raises(ValueError, match=r"got \[1, 2\]$") as info:
         dg.explain.logic(dg.logic.gate("xor"), np.array([1, 2]))
     assert "np." not in str(info.value)
+
+
+# ---- explain specs: nothing ignored, every field checked -------------------------------------
+SPEC = {"sizes": [2, 2, 1], "activations": ["tanh", "identity"],
+        "weights": [[[0.5, 0.2], [-0.3, 0.8]], [[1.0, -0.5]]], "biases": [[0.1, 0.0], [0.2]],
+        "x": [1.0, 0.5], "t": [1.0], "lr": 0.1}
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"activation": ["tanh", "identity"]}, "unknown field 'activation'; did you mean "
+                                           "'activations'?"),
+    ({"hidden": "tanh"}, "give activations, or hidden and output, not both"),
+    ({"x": [float("nan"), 0.5]}, "spec: x contains NaN or infinite values"),
+    ({"t": [float("inf")]}, "spec: t contains NaN or infinite values"),
+    ({"weights": [[[0.5, float("nan")], [-0.3, 0.8]], [[1.0, -0.5]]]},
+     r"spec: weights\[0\] contains NaN"),
+    ({"biases": [[0.1, 0.0], [float("-inf")]]}, r"spec: biases\[1\] contains NaN"),
+    ({"lr": float("nan")}, "spec: lr must be a finite number > 0"),
+    ({"weights": [[[0.5, 0.2], [-0.3]], [[1.0, -0.5]]]},
+     r"spec: weights\[0\] must be a number or a list of numbers with rows of equal length"),
+    ({"x": "1, 0.5"}, "spec: x must be numbers, got '1, 0.5'"),
+    ({"weights": "none"}, "spec: weights must be a list with one entry per layer"),
+    ({"activations": "tanh"}, "spec: activations must be a list with one entry per layer"),
+])
+def test_spec_mistakes_name_the_field(change, words):
+    spec = {**SPEC, **change}
+    with pytest.raises(ValueError, match=words):
+        dg.explain.build(dg.explain.load_spec(spec))
+
+
+def test_spec_mistakes_on_the_command_line(tmp_path, capsys):
+    import json
+
+    from deltagrad.cli import main
+
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps({**SPEC, "activation": ["tanh", "identity"]}).replace(
+        '"x": [1.0', '"x": [NaN'))
+    assert main(["explain", str(path)]) == 2
+    assert "unknown field 'activation'; did you mean 'activations'?" in capsys.readouterr().err
+    path.write_text(json.dumps(SPEC).replace('"x": [1.0', '"x": [NaN'))
+    assert main(["explain", str(path)]) == 2
+    assert "spec: x contains NaN or infinite values" in capsys.readouterr().err
