@@ -316,6 +316,29 @@ def test_universal_approximation_by_bumps(tmp_path):
                                       tmp_path / "ua.png")
 
 
+def test_training_from_the_bumps_keeps_their_decrease_with_m():
+    """|x − π| (the kink the random start cannot sharpen): from the construction, 30 L-BFGS
+    iterations keep the error within 10% of the bumps', so it falls with M as theirs does."""
+    def f(v):
+        return abs(v - np.pi)
+
+    errors = []
+    for M in (10, 40):
+        bumps = A.sup_error(A.bump_network(f, M=M), f)
+        trained = A.sup_error(A.trained_network(f, M=M, iterations=30, start="bumps"), f)
+        assert trained <= 1.1 * bumps, (M, trained, bumps)
+        errors.append(trained)
+    assert errors[1] < errors[0] / 2
+    with pytest.raises(ValueError, match="trained_network: unknown start 'bump'"):
+        A.trained_network(f, start="bump")
+
+
+def test_the_ravine_legend_counts_one_step_in_the_singular():
+    figure = plot.plot_ravine(A.ravine(25.0))
+    labels = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+    assert "Newton: 1 step" in labels and "conjugate gradients: 2 steps" in labels
+
+
 def test_full_hessian_of_a_large_model_is_refused():
     net = nn.MLP("100-60-2")
     X = np.zeros((2, 100))
