@@ -176,3 +176,28 @@ def test_spec_mistakes_on_the_command_line(tmp_path, capsys):
     path.write_text(json.dumps(SPEC).replace('"x": [1.0', '"x": [NaN'))
     assert main(["explain", str(path)]) == 2
     assert "spec: x contains NaN or infinite values" in capsys.readouterr().err
+
+
+def test_numpy_scalars_are_shown_as_plain_numbers_in_argument_errors():
+    with pytest.raises(ValueError, match=r"fit: epochs must be a positive integer, got 0$"):
+        dg.fit(nn.MLP("1-1", rng=0), np.zeros((3, 1)), np.zeros((3, 1)), epochs=np.int64(0))
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(batch_size=32), r"fit: batch_size must be an integer in \[1, 4\] or None for the full "
+                          r"batch, got 32"),
+    (dict(validation_split=0.1), r"fit: validation_split=0.1 leaves 0 of 4 patterns for "
+                                 r"validation; both sets need at least one"),
+])
+def test_defaults_that_do_not_fit_small_data_are_refused_in_argument_names(kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        dg.fit(nn.MLP("1-1", rng=0), np.zeros((4, 1)), np.zeros((4, 1)), progress=False,
+               **kwargs)
+
+
+def test_a_classifier_with_one_class_is_refused():
+    from deltagrad.sklearn import MLPClassifier
+
+    with pytest.raises(ValueError, match=r"needs samples of at least 2 classes; y has 1 class "
+                                         r"\('a'\)"):
+        MLPClassifier().fit(np.zeros((5, 2)), ["a"] * 5)
