@@ -65,7 +65,8 @@ def test_every_options_default_is_shown_in_help():
     for name, sub in _subparsers(build_parser()).items():
         text = " ".join(sub.format_help().split())
         for action in sub._actions:
-            if not action.option_strings or action.default in (None, False, argparse.SUPPRESS):
+            if not action.option_strings or any(action.default is none for none in
+                                                (None, False, argparse.SUPPRESS)):
                 continue
             assert f"(default: {action.default})" in text, (name, action.option_strings)
         for action in sub._actions:  # options whose default is computed say what it is

@@ -201,3 +201,13 @@ def test_a_classifier_with_one_class_is_refused():
     with pytest.raises(ValueError, match=r"needs samples of at least 2 classes; y has 1 class "
                                          r"\('a'\)"):
         MLPClassifier().fit(np.zeros((5, 2)), ["a"] * 5)
+
+
+@pytest.mark.parametrize("args, error, words", [
+    (("softmax", "mse"), ValueError, r"pairing: unknown loss 'mse'; expected one of"),
+    ((None, "cross_entropy"), TypeError, r"pairing: output must be an activation's name"),
+    (("softmax", "cross_entropy", 0), ValueError, r"pairing: n_outputs must be a positive"),
+])
+def test_pairing_refuses_what_it_cannot_judge(args, error, words):
+    with pytest.raises(error, match=words):
+        dg.losses.pairing(*args)

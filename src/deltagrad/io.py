@@ -28,7 +28,7 @@ def architecture(module: Module) -> dict:
 
 
 # ---- files ---------------------------------------------------------------------------------------
-def check_destination(path, owner: str = "save") -> str:
+def check_destination(path, owner: str = "save", example: str = "model.safetensors") -> str:
     """``path`` as a string, after checking a file can be written there: its folder exists and
     it is not a folder itself. The messages name the caller's path (the command line checks
     this before training)."""
@@ -36,7 +36,7 @@ def check_destination(path, owner: str = "save") -> str:
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise IsADirectoryError(f"{owner}: {path!r} is a folder; give a file name inside it, "
-                                f"e.g. {os.path.join(path, 'model.safetensors')!r}")
+                                f"e.g. {os.path.join(path, example)!r}")
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"{owner}: cannot write {path!r}: the folder {folder!r} does "
                                 "not exist")

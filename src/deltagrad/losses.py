@@ -98,6 +98,17 @@ def pairing(output: str, loss: str, n_outputs: int | None = None) -> tuple:
         >>> pairing("identity", "cross_entropy")[0], pairing("tanh", "sum_of_squares")[0]
         ('refuse', 'warn')
     """
+    loss = check.choice(loss, CANONICAL_OUTPUT, "loss", "pairing", case_sensitive=True)
+    if not isinstance(output, str):
+        raise TypeError(f"pairing: output must be an activation's name such as 'softmax', got "
+                        f"{output!r}")
+    if n_outputs is not None:
+        check.positive_int(n_outputs, "n_outputs", "pairing")
+    return _verdict(output, loss, n_outputs)
+
+
+def _verdict(output: str, loss: str, n_outputs: int | None) -> tuple:
+    """:func:`pairing` for checked arguments (the losses call it on every evaluation)."""
     canonical = CANONICAL_OUTPUT[loss]
     if output == "softmax" and n_outputs == 1:
         return "refuse", ("a softmax over a single output unit is always 1, whatever the input; "
@@ -131,7 +142,9 @@ def _check_output(y: Tensor, loss: str) -> None:
                 f"{float(y.data.min()):g} to {float(y.data.max()):g}; end the network in a "
                 f"{CANONICAL_OUTPUT[loss]} output")
         return
-    verdict, reason = pairing(y._activation[0], loss, n_outputs)
+    if y._activation[0] == CANONICAL_OUTPUT[loss] and n_outputs != 1:
+        return  # the canonical pair: nothing to say
+    verdict, reason = _verdict(y._activation[0], loss, n_outputs)
     if verdict == "refuse":
         raise UndefinedPairError(f"{loss}: cannot follow {_article(y._activation[0])} output: "
                                  f"{reason}")

@@ -34,7 +34,7 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     def _get_help_string(self, action) -> str:
         text = action.help or ""
         default = action.default
-        if "default" in text or default in (None, False, argparse.SUPPRESS) \
-                or not action.option_strings:
+        nothing = default is None or default is False or default is argparse.SUPPRESS
+        if "default" in text or nothing or not action.option_strings:
             return text
         return f"{text} (default: %(default)s)".lstrip()

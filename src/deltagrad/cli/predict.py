@@ -72,7 +72,7 @@ def run(args) -> int:
     from ._csv import read_table, write_csv
 
     if args.out != "-":
-        io.check_destination(args.out, owner="--out")
+        io.check_destination(args.out, owner="--out", example="predictions.csv")
     net, extra = io.read(args.model)
     table = read_table(args.csv, args.delimiter)
     if isinstance(extra, dict) and "estimator" in extra:
