@@ -211,3 +211,23 @@ def test_a_classifier_with_one_class_is_refused():
 def test_pairing_refuses_what_it_cannot_judge(args, error, words):
     with pytest.raises(error, match=words):
         dg.losses.pairing(*args)
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(x=[np.nan, 0.5]), r"explain: x contains NaN or infinite values: \[nan, 0\.5\]"),
+    (dict(t=[np.inf]), r"explain: t contains NaN or infinite values"),
+    (dict(lr=np.nan), r"explain: lr must be a finite number > 0, got nan"),
+    (dict(x="1 0.5"), r"explain: x must be numbers, got '1 0\.5'"),
+])
+def test_explain_refuses_nan_and_type_errors_by_name(kwargs, words):
+    args = dict(x=[1.0, 0.5], t=[1.0]) | kwargs
+    with pytest.raises(ValueError, match=words):
+        dg.explain.backprop(nn.MLP("2-2-1", rng=0), **args)
+
+
+def test_explain_refuses_a_model_with_nan_weights():
+    net = nn.MLP("2-2-1", rng=0)
+    net.linears[1].bias.data = [np.nan]
+    with pytest.raises(ValueError, match=r"explain: the model's 2\.bias contains NaN|"
+                                         r"explain: the model's .*bias contains NaN"):
+        dg.explain.backprop(net, [1.0, 0.5], [1.0])

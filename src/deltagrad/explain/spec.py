@@ -58,17 +58,19 @@ def _refuse_unknown(spec: dict) -> None:
         raise ValueError("spec: give activations, or hidden and output, not both")
 
 
-def _numbers(value, field: str) -> np.ndarray:
-    """A spec field as a float array: type errors and NaN or infinity name the field."""
+def numbers_of(value, field: str, owner: str = "spec") -> np.ndarray:
+    """A numeric input of explain as a float array: type errors and NaN or infinity name the
+    field (``"spec: x contains NaN or infinite values"``)."""
     if isinstance(value, (str, bool, dict)) or value is None:
-        raise ValueError(f"spec: {field} must be numbers, got {value!r}")
+        raise ValueError(f"{owner}: {field} must be numbers, got {value!r}")
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"spec: {field} must be a number or a list of numbers with rows of "
+        raise ValueError(f"{owner}: {field} must be a number or a list of numbers with rows of "
                          f"equal length, got {value!r}") from None
     if not np.all(np.isfinite(array)):
-        raise ValueError(f"spec: {field} contains NaN or infinite values: {value!r}")
+        shown = value.tolist() if isinstance(value, np.ndarray) else value
+        raise ValueError(f"{owner}: {field} contains NaN or infinite values: {shown!r}")
     return array
 
 
@@ -95,15 +97,15 @@ def build(spec: dict):
         _per_layer(spec[field], field, n_layers)
     for l, linear in enumerate(model.linears, start=1):
         for field, param in (("weights", linear.weight), ("biases", linear.bias)):
-            value = _numbers(spec[field][l - 1], f"{field}[{l - 1}]")
+            value = numbers_of(spec[field][l - 1], f"{field}[{l - 1}]")
             if value.shape != param.shape:
                 raise ValueError(f"spec: {field}[{l - 1}] (layer {l}) has shape {value.shape}; "
                                  f"expected {param.shape}")
             param.data[...] = value
-    x = _numbers(spec["x"], "x")
+    x = numbers_of(spec["x"], "x")
     if x.shape[-1:] != (sizes[0],):
         raise ValueError(f"spec: x has shape {x.shape}; expected ({sizes[0]},) or (N, {sizes[0]})")
-    t = _numbers(spec["t"], "t")
+    t = numbers_of(spec["t"], "t")
     loss = spec.get("loss", "sum_of_squares")
     lr = spec.get("lr")
     if lr is not None:
