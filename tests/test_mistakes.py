@@ -231,3 +231,12 @@ def test_explain_refuses_a_model_with_nan_weights():
     with pytest.raises(ValueError, match=r"explain: the model's 2\.bias contains NaN|"
                                          r"explain: the model's .*bias contains NaN"):
         dg.explain.backprop(net, [1.0, 0.5], [1.0])
+
+
+def test_accuracy_with_one_output_puts_the_boundary_at_one_half():
+    """y = x; class 1 where y > 0.5 (§2.1.2): 0.44 and 0.5 are class 0, 0.51 and 0.9 class 1
+    — a boundary below 0.5 (or from 0.51 up) would misclassify one of these four."""
+    layer = nn.Linear(1, 1, rng=0)
+    layer.weight.data, layer.bias.data = [[1.0]], [0.0]
+    X = np.array([[0.44], [0.5], [0.51], [0.9]])
+    assert dg.accuracy(layer, X, [0, 0, 1, 1]) == 1.0
