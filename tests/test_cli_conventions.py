@@ -79,7 +79,7 @@ def test_tour_help_states_its_running_time(capsys):
         main(["tour", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "--quick" in text and "about ten seconds, well under a minute" in text \
-        and "(about a minute on two cores" in text
+        and "(under a minute on two cores" in text
 
 
 def test_logic_help_says_what_minimal_minimises(capsys):

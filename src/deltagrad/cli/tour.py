@@ -6,7 +6,7 @@ import os
 import sys
 import time
 
-HELP = ("run the notes' chapters on real data and write DIR/index.html with figures (about a "
+HELP = ("run the notes' chapters on real data and write DIR/index.html with figures (under a "
         "minute on two cores; --quick: about ten seconds)")
 EXAMPLE = "deltagrad tour --out report/ --quick --only logic"
 
