@@ -27,6 +27,8 @@ run: $(VENV)/.installed
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium with apt-get (the system package manager) for the test that" \
+	      "renders the tour page; without it that test is skipped"; \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 	      >/dev/null 2>&1 || echo "chromium could not be installed: its test will be skipped"; \
 	  else echo "chromium is not installed: its test will be skipped"; fi; }

@@ -165,6 +165,63 @@ def test_evidence_recovers_the_noise_level():
         assert np.isfinite(last.log_evidence)
 
 
+def _linear_evidence_case():
+    """Bayesian linear regression (Bishop §3.5) on a linear network y = w·x + b: with
+    Φ = [X, 1], A = αI + βΦᵀΦ, m_N = β A⁻¹ Φᵀ t (eq. 3.53–3.54), λ_i the eigenvalues of
+    βΦᵀΦ, γ = Σ λ_i/(λ_i + α) (eq. 3.91), α' = γ/(m_Nᵀm_N) (eq. 3.92),
+    β' = (N − γ)/Σ(t_n − m_Nᵀφ_n)² (eq. 3.95), and ln p(t|α, β) = (M/2) ln α + (N/2) ln β
+    − E(m_N) − ½ ln|A| − (N/2) ln 2π with E(m) = (β/2)‖t − Φm‖² + (α/2)mᵀm (eq. 3.86)."""
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(30, 3))
+    T = X @ np.array([[0.8], [-0.5], [0.3]]) + 0.2 + 0.3 * rng.normal(size=(30, 1))
+    Phi = np.hstack([X, np.ones((30, 1))])
+    return X, T, Phi
+
+
+def _bishop_re_estimate(Phi, t, alpha, beta):
+    N, M = Phi.shape
+    A = alpha * np.eye(M) + beta * Phi.T @ Phi
+    m = beta * np.linalg.solve(A, Phi.T @ t)
+    lam = np.linalg.eigvalsh(beta * Phi.T @ Phi)
+    gamma = float(np.sum(lam / (lam + alpha)))
+    residual = float(np.sum((t - Phi @ m) ** 2))
+    E = beta / 2 * residual + alpha / 2 * float(m @ m)
+    log_evidence = (M / 2 * np.log(alpha) + N / 2 * np.log(beta) - E
+                    - 0.5 * np.linalg.slogdet(A)[1] - N / 2 * np.log(2 * np.pi))
+    return m, gamma, gamma / float(m @ m), (N - gamma) / residual, log_evidence
+
+
+def test_evidence_step_matches_bishops_closed_form_on_a_linear_network():
+    X, T, Phi = _linear_evidence_case()
+    alpha, beta = 0.7, 5.0
+    m, gamma, new_alpha, new_beta, log_ev = _bishop_re_estimate(Phi, T[:, 0], alpha, beta)
+    net = nn.Linear(3, 1, rng=0)
+    net.weight.data, net.bias.data = m[None, :3], m[3:]  # at the MAP weights m_N
+    result = A.evidence(net, X, T, WeightDecay(alpha, include_biases=True), beta=beta)
+    assert result.gamma == pytest.approx(gamma, rel=1e-10)
+    assert result.alpha == pytest.approx(new_alpha, rel=1e-10)
+    assert result.beta == pytest.approx(new_beta, rel=1e-10)
+    assert result.log_evidence == pytest.approx(log_ev, rel=1e-10)
+
+
+def test_evidence_fixed_point_matches_bishops_on_a_linear_network():
+    """fit_evidence (MAP training by L-BFGS, then re-estimation) reaches the fixed point of
+    Bishop's iteration (eq. 3.91–3.95, iterated here to 1e-13): α, β and γ to 1e-5."""
+    X, T, Phi = _linear_evidence_case()
+    alpha, beta = 1.0, 1.0
+    for _ in range(500):
+        _, gamma, new_alpha, new_beta, _ = _bishop_re_estimate(Phi, T[:, 0], alpha, beta)
+        if abs(new_alpha - alpha) < 1e-13 * alpha and abs(new_beta - beta) < 1e-13 * beta:
+            break
+        alpha, beta = new_alpha, new_beta
+    history = A.fit_evidence(nn.Linear(3, 1, rng=0), X, T, WeightDecay(1.0,
+                             include_biases=True), beta=1.0, cycles=200, tol=1e-9)
+    last = history[-1]
+    assert last.alpha == pytest.approx(alpha, rel=1e-5)
+    assert last.beta == pytest.approx(beta, rel=1e-5)
+    assert last.gamma == pytest.approx(gamma, rel=1e-5)
+
+
 def _tanh_net(rng, M, D=2, K=1):
     net = nn.MLP([D, M, K], hidden="tanh", rng=int(rng.integers(1 << 30)))
     for p in net.parameters():
@@ -257,6 +314,29 @@ def test_universal_approximation_by_bumps(tmp_path):
     assert trained < errors[0]
     plot.plot_universal_approximation({"sin": {"M": Ms, "constructed": errors}},
                                       tmp_path / "ua.png")
+
+
+def test_training_from_the_bumps_keeps_their_decrease_with_m():
+    """|x − π| (the kink the random start cannot sharpen): from the construction, 30 L-BFGS
+    iterations keep the error within 10% of the bumps', so it falls with M as theirs does."""
+    def f(v):
+        return abs(v - np.pi)
+
+    errors = []
+    for M in (10, 40):
+        bumps = A.sup_error(A.bump_network(f, M=M), f)
+        trained = A.sup_error(A.trained_network(f, M=M, iterations=30, start="bumps"), f)
+        assert trained <= 1.1 * bumps, (M, trained, bumps)
+        errors.append(trained)
+    assert errors[1] < errors[0] / 2
+    with pytest.raises(ValueError, match="trained_network: unknown start 'bump'"):
+        A.trained_network(f, start="bump")
+
+
+def test_the_ravine_legend_counts_one_step_in_the_singular():
+    figure = plot.plot_ravine(A.ravine(25.0))
+    labels = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+    assert "Newton: 1 step" in labels and "conjugate gradients: 2 steps" in labels
 
 
 def test_full_hessian_of_a_large_model_is_refused():

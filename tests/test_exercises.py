@@ -384,7 +384,8 @@ def test_latex_has_no_unescaped_specials_and_compiles_where_pdflatex_is(kind, tm
         latex = render(sheet(kind, 3, 5, difficulty), "latex", "separate")
         assert latex.isascii(), sorted({c for c in latex if not c.isascii()})
         assert r"\usepackage{amsmath}" in latex and latex.count(r"\subsection*") == 6
-        text = _outside_math(latex)
+        text = "\n".join(line for line in _outside_math(latex).splitlines()
+                         if not line.startswith("%"))  # a comment line is meant (amsmath note)
         for offender in ("_", "%", "&", "#", "^"):
             assert not re.search(r"(?<!\\)" + re.escape(offender), text), \
                 (offender, re.findall(r".{30}(?<!\\)" + re.escape(offender) + ".{10}", text))

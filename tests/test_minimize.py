@@ -45,6 +45,30 @@ def test_scg_minimises_a_quadratic_monotonically():
     assert result.success and np.all(np.diff(values) <= 0)
 
 
+def test_scg_first_two_steps_by_hand():
+    """Møller's SCG on E = ½wᵀAw − bᵀw from w₀ = 0, λ₀ = 1, written out (the finite-difference
+    curvature is exact on a quadratic): g₀ = −b, d₀ = b, μ₀ = d₀·g₀, κ₀ = d₀·d₀, θ₀ = d₀ᵀAd₀,
+    δ₀ = θ₀ + λ₀κ₀, α₀ = −μ₀/δ₀, w₁ = α₀d₀. The reduction ratio 2(E₁ − E₀)/(α₀μ₀) = 2 − θ₀/δ₀
+    exceeds 0.75, so λ₁ = λ₀/2; then β₁ = (g₀ − g₁)·g₁/μ₀, d₁ = β₁d₀ − g₁, and the same step
+    rule gives w₂ = w₁ + α₁d₁ with δ₁ = θ₁ + λ₁κ₁. A 10% error in β changes w₂."""
+    rng = np.random.default_rng(1)
+    M = rng.normal(size=(4, 4))
+    A, b = M @ M.T + np.eye(4), rng.normal(size=4)
+    iterates = []
+    scg(lambda w: (0.5 * w @ A @ w - b @ w, A @ w - b), np.zeros(4), maxiter=2, gtol=0.0,
+        callback=lambda r: iterates.append(r.x))
+    d0, g0 = b, -b
+    delta0 = d0 @ A @ d0 + 1.0 * (d0 @ d0)
+    alpha0 = -(d0 @ g0) / delta0
+    w1 = alpha0 * d0
+    assert 2 - (d0 @ A @ d0) / delta0 > 0.75
+    g1 = A @ w1 - b
+    d1 = ((g0 - g1) @ g1 / (d0 @ g0)) * d0 - g1
+    w2 = w1 - (d1 @ g1) / (d1 @ A @ d1 + 0.5 * (d1 @ d1)) * d1
+    np.testing.assert_allclose(iterates[0], w1, rtol=1e-9)
+    np.testing.assert_allclose(iterates[1], w2, rtol=1e-7)
+
+
 def test_scg_on_rosenbrock():
     from scipy.optimize import rosen, rosen_der
 

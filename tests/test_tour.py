@@ -1,5 +1,6 @@
 """The main job: `deltagrad tour` writes a report whose every image exists and renders."""
 
+import html
 import html.parser
 import pathlib
 import re
@@ -128,3 +129,38 @@ def test_only_is_repeatable_and_refuses_unknown_names(tmp_path, capsys):
 def test_sections_are_plain_imported_functions():
     assert all(callable(s) and s.__name__ == "section" for s in tour.SECTIONS)
     assert not hasattr(tour, "importlib")
+
+
+def test_every_readme_table_renders_as_a_table(report):
+    """report/README.md parsed by a CommonMark renderer with GFM tables: as many tables as the
+    HTML page, each with the page's number of rows and columns; captions are emphasis with no
+    stray asterisks."""
+    markdown_it = pytest.importorskip("markdown_it")
+    rendered = markdown_it.MarkdownIt("commonmark").enable("table").render(
+        (report / "README.md").read_text(encoding="utf-8"))
+    page = (report / "index.html").read_text(encoding="utf-8")
+    ours, theirs = _tables(rendered), _tables(page)
+    assert len(ours) == len(theirs) > 0
+    assert [(len(t), len(t[0])) for t in ours] == [(len(t), len(t[0])) for t in theirs]
+    assert [t[0] for t in ours] == [t[0] for t in theirs]  # the same headers, cell by cell
+    captions = re.findall(r"<(?:fig)?caption>(.*?)</(?:fig)?caption>", page, flags=re.S)
+    emphasised = re.findall(r"<p><em>(.*?)</em></p>", rendered, flags=re.S)
+    assert len(emphasised) == len(captions)  # each caption one emphasis, none broken up
+    for ours_caption, caption in zip(emphasised, captions):
+        assert _plain(ours_caption) == _plain(caption)
+
+
+def _plain(fragment: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment)).strip()
+
+
+def _tables(html_text: str) -> list:
+    """Each table as a list of rows, each a list of cell texts (tags stripped)."""
+    tables = []
+    for table in re.findall(r"<table>(.*?)</table>", html_text, flags=re.S):
+        table = re.sub(r"<caption>.*?</caption>", "", table, flags=re.S)
+        rows = re.findall(r"<tr>(.*?)</tr>", table, flags=re.S)
+        tables.append([[re.sub(r"<[^>]+>", "", cell).strip() for cell in
+                        re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, flags=re.S)]
+                       for row in rows])
+    return tables

@@ -6,7 +6,7 @@ import contextlib
 
 import numpy as np
 
-from ._validate import generator
+from . import _validate as check
 
 grad_enabled = True
 default_dtype = np.dtype(np.float64)
@@ -62,12 +62,12 @@ class enable_grad(set_grad_enabled):
 def manual_seed(seed: int) -> np.random.Generator:
     """Reseed the generator used when a layer is given ``rng=None``; returns it."""
     global default_rng
-    default_rng = np.random.default_rng(seed)
+    default_rng = np.random.default_rng(check.seed(seed, "seed", "manual_seed"))
     return default_rng
 
 
 def get_rng(rng=None, owner: str | None = None) -> np.random.Generator:
     """Resolve ``rng``: ``None`` → the global generator, an int → a new seeded generator;
     ``owner`` names the caller in the error for anything else."""
-    resolved = generator(rng, owner)
+    resolved = check.generator(rng, owner)
     return default_rng if resolved is None else resolved

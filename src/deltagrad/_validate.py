@@ -28,7 +28,8 @@ class InvalidArgument(ValueError):
 
     def __init__(self, owner: str, name: str, requirement: str, value):
         self.owner, self.name, self.requirement, self.value = owner, name, requirement, value
-        super().__init__(f"{owner}: {name} {requirement}, got {value!r}")
+        shown = value.item() if isinstance(value, np.generic) else value  # 3, not np.int64(3)
+        super().__init__(f"{owner}: {name} {requirement}, got {shown!r}")
 
 
 def _is_integer(value) -> bool:

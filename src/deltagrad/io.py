@@ -28,14 +28,46 @@ def architecture(module: Module) -> dict:
 
 
 # ---- files ---------------------------------------------------------------------------------------
-def _write_atomically(path: str, payload: bytes) -> None:
+def check_destination(path, owner: str = "save", example: str = "model.safetensors") -> str:
+    """``path`` as a string, after checking a file can be written there: its folder exists and
+    it is not a folder itself. The messages name the caller's path (the command line checks
+    this before training)."""
+    path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{owner}: {path!r} is a folder; give a file name inside it, "
+                                f"e.g. {os.path.join(path, example)!r}")
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"{owner}: cannot write {path!r}: the folder {folder!r} does "
+                                "not exist")
+    if not os.access(folder, os.W_OK):
+        raise PermissionError(f"{owner}: cannot write {path!r}: the folder {folder!r} is not "
+                              "writable")
+    return path
+
+
+def _new_file_mode(path: str) -> int:
+    """An existing file's mode (kept on overwrite), else that of an ordinary new file: 0o666
+    less the umask."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _write_atomically(path: str, payload: bytes) -> None:
+    path = check_destination(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    mode = _new_file_mode(path)
     handle, temporary = tempfile.mkstemp(prefix=".deltagrad-", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(payload)
             out.flush()
             os.fsync(out.fileno())
+        os.chmod(temporary, mode)  # mkstemp makes it 0o600
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
@@ -65,6 +97,10 @@ def save(model: Module, path, extra: dict | None = None) -> None:
     """
     from safetensors.numpy import save as to_bytes
 
+    if not isinstance(model, Module):
+        how = (f"; a {type(model).__name__} saves itself: estimator.save(path)"
+               if callable(getattr(model, "save", None)) else "")
+        raise TypeError(f"save: expected a deltagrad Module, got {type(model).__name__}{how}")
     metadata = {"format": FORMAT, "architecture": json.dumps(architecture(model))}
     if extra is not None:
         metadata["extra"] = json.dumps(extra)

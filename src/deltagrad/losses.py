@@ -74,14 +74,82 @@ def _pattern_weights(sample_weight, y: Tensor, loss: str):
 # the canonical pairs (eq. 3.9): with this output activation, ∂E/∂a_k = y_k − t_k
 CANONICAL_OUTPUT = {"sum_of_squares": "identity", "binary_cross_entropy": "sigmoid",
                     "cross_entropy": "softmax"}
+# the outputs that lie strictly inside (0, 1): the only ones whose logarithms the two
+# cross-entropies (eq. 2.10, 9.2) are defined on; identity, relu, tanh and step outputs reach
+# 0, negative values or values above 1
+PROBABILITY_OUTPUTS = ("sigmoid", "softmax")
 
 
-def _warn_non_canonical(y: Tensor, loss: str) -> None:
+class UndefinedPairError(ValueError):
+    """The error function is undefined for the outputs the network's output activation
+    can produce (cross-entropy on an unbounded output, a softmax over one unit, ...)."""
+
+
+def pairing(output: str, loss: str, n_outputs: int | None = None) -> tuple:
+    """``("accept" | "warn" | "refuse", reason)`` for an output activation and an error function.
+
+    Built on :data:`CANONICAL_OUTPUT`: the canonical pair is accepted; a pair whose error is
+    defined on every output the activation produces is valid but warned about (∂E/∂a is not
+    y − t); a pair where the error is undefined is refused, with the fix. ``n_outputs`` (K)
+    refuses a softmax over one unit (always 1) and cross-entropy over one class.
+
+    Example:
+        >>> from deltagrad.losses import pairing
+        >>> pairing("identity", "cross_entropy")[0], pairing("tanh", "sum_of_squares")[0]
+        ('refuse', 'warn')
+    """
+    loss = check.choice(loss, CANONICAL_OUTPUT, "loss", "pairing", case_sensitive=True)
+    if not isinstance(output, str):
+        raise TypeError(f"pairing: output must be an activation's name such as 'softmax', got "
+                        f"{output!r}")
+    if n_outputs is not None:
+        check.positive_int(n_outputs, "n_outputs", "pairing")
+    return _verdict(output, loss, n_outputs)
+
+
+def _verdict(output: str, loss: str, n_outputs: int | None) -> tuple:
+    """:func:`pairing` for checked arguments (the losses call it on every evaluation)."""
     canonical = CANONICAL_OUTPUT[loss]
-    if y._activation is not None and y._activation[0] != canonical:
-        warnings.warn(f"{loss} after a {y._activation[0]} output is not a canonical pair: "
-                      f"∂E/∂a is not y − t (the canonical output is {canonical})",
-                      NonCanonicalPairWarning, stacklevel=3)
+    if output == "softmax" and n_outputs == 1:
+        return "refuse", ("a softmax over a single output unit is always 1, whatever the input; "
+                          "for two classes use one sigmoid output with binary_cross_entropy")
+    if loss == "cross_entropy" and n_outputs == 1:
+        return "refuse", ("cross_entropy over one output is a single class: every pattern is "
+                          "certain; for two classes use one sigmoid output with "
+                          "binary_cross_entropy, or K ≥ 2 softmax outputs")
+    if output == canonical:
+        return "accept", f"{output} and {loss} are a canonical pair (eq. 3.9)"
+    if loss in ("binary_cross_entropy", "cross_entropy") and output not in PROBABILITY_OUTPUTS:
+        return "refuse", (f"{loss} takes the logarithm of probabilities in (0, 1), but "
+                          f"{_article(output)} output produces values outside (0, 1); end the "
+                          f"network in a {canonical} output (e.g. MLP(..., output={canonical!r}))")
+    return "warn", (f"{loss} after {_article(output)} output is not a canonical pair: ∂E/∂a is "
+                    f"not y − t (the canonical output is {canonical})")
+
+
+def _article(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
+def _check_output(y: Tensor, loss: str) -> None:
+    """Refuse or warn about the pair of the output activation that made ``y`` and ``loss``;
+    outputs of no recorded activation that a cross-entropy cannot take are refused too."""
+    n_outputs = y.shape[-1] if y.ndim >= 2 else None
+    if y._activation is None:
+        if loss != "sum_of_squares" and np.any((y.data < 0) | (y.data > 1)):
+            raise UndefinedPairError(
+                f"{loss}: y must hold probabilities in [0, 1], got values from "
+                f"{float(y.data.min()):g} to {float(y.data.max()):g}; end the network in a "
+                f"{CANONICAL_OUTPUT[loss]} output")
+        return
+    if y._activation[0] == CANONICAL_OUTPUT[loss] and n_outputs != 1:
+        return  # the canonical pair: nothing to say
+    verdict, reason = _verdict(y._activation[0], loss, n_outputs)
+    if verdict == "refuse":
+        raise UndefinedPairError(f"{loss}: cannot follow {_article(y._activation[0])} output: "
+                                 f"{reason}")
+    if verdict == "warn":
+        warnings.warn(reason, NonCanonicalPairWarning, stacklevel=3)
 
 
 def sum_of_squares(y, t, reduction: str = "sum", sample_weight=None) -> Tensor:
@@ -95,7 +163,7 @@ def sum_of_squares(y, t, reduction: str = "sum", sample_weight=None) -> Tensor:
         2.5
     """
     y, t = _check_pair(y, t, "sum_of_squares")
-    _warn_non_canonical(y, "sum_of_squares")
+    _check_output(y, "sum_of_squares")
     s = _pattern_weights(sample_weight, y, "sum_of_squares")
     args = (y, t) if s is None else (y, t, s)
     return _reduce(ops.sum_of_squares_error(*args), y, reduction, "sum_of_squares")
@@ -114,11 +182,11 @@ def binary_cross_entropy(y, t, reduction: str = "sum", sample_weight=None) -> Te
     if np.any((t.data < 0) | (t.data > 1)):
         raise ValueError("binary_cross_entropy: targets t must lie in [0, 1]")
     s = _pattern_weights(sample_weight, y, "binary_cross_entropy")
+    _check_output(y, "binary_cross_entropy")
     if y._activation is not None and y._activation[0] == "sigmoid":
         args = (y._activation[1], t, y) if s is None else (y._activation[1], t, y, s)
         E = ops.sigmoid_binary_cross_entropy(*args)
     else:
-        _warn_non_canonical(y, "binary_cross_entropy")
         p = ops.where(y.data < _PROBABILITY_FLOOR, _PROBABILITY_FLOOR,
                       ops.where(y.data > 1 - _PROBABILITY_FLOOR, 1 - _PROBABILITY_FLOOR, y))
         terms = -(t * ops.log(p) + (1 - t) * ops.log(1 - p))
@@ -182,6 +250,7 @@ def cross_entropy(y, t, reduction: str = "sum", sample_weight=None,
     if t_data.dtype.kind not in "biuf":
         raise TypeError(f"cross_entropy: t must be numeric, got dtype {t_data.dtype}")
     _check_choice(reduction, REDUCTIONS + ("none",), "reduction", "cross_entropy")
+    _check_output(y, "cross_entropy")
     labels = y.ndim >= 1 and t_data.shape == y.shape[:-1]
     if labels and _plain_labels(y, t_data, reduction, sample_weight, label_smoothing,
                                 ignore_index):
@@ -205,7 +274,6 @@ def cross_entropy(y, t, reduction: str = "sum", sample_weight=None,
         args = (y._activation[1], t, y) if s is None else (y._activation[1], t, y, s)
         E = ops.softmax_cross_entropy(*args, normalised=labels, per_pattern=per_pattern)
     else:
-        _warn_non_canonical(y, "cross_entropy")
         p = ops.where(y.data < _PROBABILITY_FLOOR, _PROBABILITY_FLOOR, y)
         terms = -(t * ops.log(p))
         E = (terms if s is None else terms * s).sum(axis=-1 if per_pattern else None)

@@ -126,7 +126,8 @@ def plot_ravine(result, path=None):
         colour, marker, width = styles[name]
         ax.plot(path_points[:, 0], path_points[:, 1], marker, color=colour, linewidth=width,
                 markersize=3 if name == "gradient descent" else 6,
-                label=f"{name}: {len(path_points) - 1} steps")
+                label=f"{name}: {len(path_points) - 1} step"
+                      + ("" if len(path_points) == 2 else "s"))
     ax.plot([0], [0], "k*", markersize=12, label="minimum w*")
     ax.set_aspect("equal")
     ax.set_xlabel("w₁")
@@ -137,14 +138,17 @@ def plot_ravine(result, path=None):
 
 
 def plot_universal_approximation(results: dict, path=None):
-    """Sup-error against M for the constructed (bump) and trained networks, one panel per
-    function: ``results[name] = {"M": [...], "constructed": [...], "trained": [...]}``."""
+    """Sup-error against M, one panel per function: ``results[name] = {"M": [...],
+    "constructed": [...], <label>: [...], ...}``; every curve other than ``M`` is drawn, the
+    constructed (bump) one as "bumps, no training", the others under their key."""
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(results), figsize=(4.2 * len(results), 3.8), squeeze=False)
+    styles = ["o-", "s--", "^:", "d-."]
     for ax, (name, curves) in zip(axes[0], results.items()):
-        ax.loglog(curves["M"], curves["constructed"], "o-", label="bumps, no training")
-        if "trained" in curves:
-            ax.loglog(curves["M"], curves["trained"], "s--", label="trained (L-BFGS)")
+        labelled = [(k, v) for k, v in curves.items() if k != "M"]
+        for style, (key, values) in zip(styles, labelled):
+            ax.loglog(curves["M"], values, style,
+                      label="bumps, no training" if key == "constructed" else key)
         ax.set_title(name)
         ax.set_xlabel("hidden units M")
         ax.set_ylabel("sup |y − f|")

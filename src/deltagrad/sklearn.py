@@ -115,6 +115,7 @@ class _BaseMLP(BaseEstimator):
         sizes = [X.shape[1], *hidden, targets.shape[1] if targets.ndim == 2 else
                  self._n_outputs]
         network = MLP(sizes, hidden=ACTIVATIONS[self.activation], output=output, rng=seed)
+        _initialise_as_scikit_learn(network, self.activation, seed)
         X_train, t_train, w_train = X, targets, sample_weight
         callbacks, validation = [], None
         if self.early_stopping:
@@ -202,6 +203,21 @@ class _BaseMLP(BaseEstimator):
         estimator.loss_curve_ = list(extra["loss_curve"])
         estimator._restore_state(extra)
         return estimator
+
+
+def _initialise_as_scikit_learn(network: MLP, activation: str, seed: int) -> None:
+    """scikit-learn's initialisation (Glorot and Bengio's scheme), so that hyperparameters
+    tuned for its estimators transfer: every weight and bias of a layer uniform in ±√(f/(fan_in
+    + fan_out)), f = 2 for logistic hidden units and 6 otherwise, drawn layer by layer (weights
+    as (fan_in, fan_out), then biases) from ``RandomState(seed)``, as scikit-learn draws them
+    for an integer ``random_state``."""
+    state = np.random.RandomState(seed)
+    factor = 2.0 if activation == "logistic" else 6.0
+    for layer in network.linears:
+        fan_out, fan_in = layer.weight.shape
+        bound = np.sqrt(factor / (fan_in + fan_out))
+        layer.weight.data = state.uniform(-bound, bound, (fan_in, fan_out)).T
+        layer.bias.data = state.uniform(-bound, bound, fan_out)
 
 
 def _jsonable(params: dict) -> dict:

@@ -192,7 +192,7 @@ def _batch_size(batch_size, n: int) -> int:
 
 
 def _callbacks(callbacks, progress) -> list:
-    callbacks = list(callbacks or ())
+    callbacks = [callbacks] if isinstance(callbacks, Callback) else list(callbacks or ())
     for cb in callbacks:
         if not isinstance(cb, Callback):
             raise TypeError(f"fit: callbacks must be Callback instances, got {cb!r}")
@@ -208,9 +208,10 @@ def predict(model: Module, X, batch_size: int | None = None) -> np.ndarray:
     """The model's outputs y for inputs X, without recording a graph. Shape ``(N, K)``."""
     dtype = _model_dtype(model)
     X = _as_inputs(X, "X", dtype)
-    step = len(X) if batch_size is None else _batch_size(batch_size, len(X))
-    with no_grad():
-        return np.concatenate([model(X[s:s + step]).data for s in range(0, len(X), step)])
+    step = max(len(X), 1) if batch_size is None else _batch_size(batch_size, max(len(X), 1))
+    with no_grad():  # no patterns: the model's (0, K) output
+        return np.concatenate([model(X[s:s + step]).data
+                               for s in range(0, max(len(X), 1), step)])
 
 
 def evaluate(model: Module, X, T, loss="sum_of_squares") -> float:
@@ -309,6 +310,8 @@ def fit(model: Module, X, T, loss="sum_of_squares", optimizer="sgd", epochs: int
     T = _as_targets(T, "T", dtype, loss_fn)
     if len(X) != len(T):
         raise ValueError(f"fit: X has {len(X)} patterns but T has {len(T)}")
+    if len(X) == 0:
+        raise ValueError("fit: X and T hold no patterns (an empty data set)")
     weights = _check_weights(sample_weight, len(X), dtype)
     if weights is not None and validation_split is not None and validation_data is None:
         weights = weights[_validation_rows(len(X), validation_split, seed)[0]]

@@ -46,19 +46,29 @@ def bump_network(f, interval=(0.0, 2 * np.pi), M: int = 100, steepness: float = 
 
 
 def trained_network(f, interval=(0.0, 2 * np.pi), M: int = 10, samples: int = 400,
-                    seed: int = 0, iterations: int = 2000) -> MLP:
-    """The trained counterpart: a 1-M-1 sigmoid network fitted by L-BFGS to f on a grid."""
+                    seed: int = 0, iterations: int = 2000, start: str = "random") -> MLP:
+    """The trained counterpart: a 1-M-1 sigmoid network fitted by L-BFGS to f on a grid of
+    ``samples`` points, for at most ``iterations`` iterations (fewer when L-BFGS converges).
+
+    ``start="random"`` begins from random soft steps spread over the interval; ``"bumps"``
+    from :func:`bump_network` (M even), so training refines the construction.
+    """
+    from .. import _validate as check
     from .. import losses
     from ..optim.minimize import minimize
 
+    start = check.choice(start, ("random", "bumps"), "start", "trained_network")
     x = np.linspace(*interval, samples)[:, None]
     t = np.array([float(f(v)) for v in x[:, 0]])[:, None]
-    scale = (interval[1] - interval[0]) / 2
-    centre = (interval[0] + interval[1]) / 2
-    net = MLP([1, M, 1], hidden="sigmoid", output="identity", rng=seed)
-    net.linears[0].weight.data[...] *= 4 / scale  # spread the soft steps over the interval
-    net.linears[0].bias.data[...] = -net.linears[0].weight.data[:, 0] * (
-        centre + scale * np.random.default_rng(seed).uniform(-1, 1, M))
+    if start == "bumps":
+        net = bump_network(f, interval, M=M)
+    else:
+        scale = (interval[1] - interval[0]) / 2
+        centre = (interval[0] + interval[1]) / 2
+        net = MLP([1, M, 1], hidden="sigmoid", output="identity", rng=seed)
+        net.linears[0].weight.data[...] *= 4 / scale  # spread the soft steps over the interval
+        net.linears[0].bias.data[...] = -net.linears[0].weight.data[:, 0] * (
+            centre + scale * np.random.default_rng(seed).uniform(-1, 1, M))
     minimize(net, lambda m: losses.sum_of_squares(m(x), t), method="L-BFGS-B",
              maxiter=iterations)
     return net

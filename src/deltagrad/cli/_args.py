@@ -25,3 +25,16 @@ def checked(check, convert=int, **limits):
 
     parse.__name__ = convert.__name__  # argparse names the type in some messages
     return parse
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Shows every option's default in ``--help`` (``(default: 200)``), except where there is
+    none to show (``None``, a flag's ``False``) or the help text already says it."""
+
+    def _get_help_string(self, action) -> str:
+        text = action.help or ""
+        default = action.default
+        nothing = default is None or default is False or default is argparse.SUPPRESS
+        if "default" in text or nothing or not action.option_strings:
+            return text
+        return f"{text} (default: %(default)s)".lstrip()

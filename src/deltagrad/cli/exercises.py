@@ -19,7 +19,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--kind", choices=["forward", "backprop", "logic"], default=None,
                         help="what to practise (default backprop; check: the file's)")
     parser.add_argument("--count", type=checked(check.positive_int, maximum=1000), default=10,
-                        help="how many exercises (default 10)")
+                        help="how many exercises")
     parser.add_argument("--seed", type=checked(check.seed), default=None,
                         help="the sheet's seed (default: a fresh one, printed on the sheet)")
     parser.add_argument("--difficulty", type=int, choices=[1, 2, 3], default=None,
@@ -29,8 +29,8 @@ def add_arguments(parser) -> None:
                         default=None, help="the sheet: markdown (default), latex, html or "
                                            "json; check: text (default) or json")
     parser.add_argument("--answers", choices=["separate", "inline", "none"], default="separate",
-                        help="the answer key after the sheet (default), under each question, "
-                             "or none")
+                        help="the answer key after the sheet (separate), under each question "
+                             "(inline), or none")
     parser.add_argument("--out", help="write to this file instead of the standard output")
 
 

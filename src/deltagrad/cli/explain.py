@@ -16,11 +16,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--question", choices=["1", "2", "3"],
                         help="solve a practice question of §3.4 instead")
     parser.add_argument("--format", choices=["text", "markdown", "latex", "json"],
-                        default="text")
-    parser.add_argument("--precision", type=checked(check.positive_int, maximum=17), default=6,
-                        help="decimals shown (default 6)")
+                        default="text", help="how to print the solution")
+    parser.add_argument("--precision", type=checked(check.positive_int, maximum=15), default=6,
+                        help="decimals shown")
     parser.add_argument("--lr", type=checked(check.positive, float), default=None,
-                        help="η: also show the update")
+                        help="η: also show the update (default: the spec's lr; none for a "
+                             "--question)")
 
 
 def run(args) -> int:
@@ -28,15 +29,16 @@ def run(args) -> int:
 
     if (args.spec is None) == (args.question is None):
         raise ValueError("give either a SPEC.json or --question 1|2|3")
-    if not 0 <= args.precision <= 15:
-        raise ValueError(f"--precision must be between 0 and 15, got {args.precision}")
     if args.question is not None:
         solution = question(args.question, precision=args.precision, lr=args.lr)
     else:
         model, x, t, loss, lr = build(load_spec(args.spec))
         solution = backprop(model, x, t, loss=loss, lr=args.lr if args.lr is not None else lr,
                             precision=args.precision)
+    if args.format == "latex":  # a document that compiles as it is
+        print(solution.to_latex(precision=args.precision, standalone=True), end="")
+        return 0
     render = {"text": solution.to_text, "markdown": solution.to_markdown,
-              "latex": solution.to_latex, "json": solution.to_json}[args.format]
+              "json": solution.to_json}[args.format]
     print(render(precision=args.precision), end="" if args.format != "json" else "\n")
     return 0

@@ -13,8 +13,13 @@ def add_arguments(parser) -> None:
     parser.add_argument("expression", help='e.g. "(x1 and x2) or not x3"; and or not xor nand '
                                            "nor & | ~ ^, parentheses, 0 and 1")
     parser.add_argument("--strategy", choices=["structure", "dnf", "minimal"],
-                        default="structure", help="how to build the network (default: structure)")
-    parser.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+                        default="structure",
+                        help="structure: the expression tree as layers (Example 6.1); dnf: one "
+                             "neuron per true row of the truth table (§6.3); minimal: one neuron "
+                             "per prime implicant of a minimal sum of products (Quine–McCluskey) "
+                             "— the sum of products is minimised, not the network")
+    parser.add_argument("--format", choices=["text", "markdown", "json"], default="text",
+                        help="how to print the network and its truth table")
 
 
 def _table(network, fmt: str) -> str:

@@ -13,9 +13,9 @@ EXAMPLE = "deltagrad playground --port 8765"
 
 def add_arguments(parser) -> None:
     parser.add_argument("--port", type=checked(check.positive_int, maximum=65535), default=8765,
-                        help="the port (default 8765)")
+                        help="the port")
     parser.add_argument("--host", default="127.0.0.1",
-                        help="the interface to listen on (default 127.0.0.1: this machine only)")
+                        help="the interface to listen on (127.0.0.1: this machine only)")
 
 
 def run(args) -> int:

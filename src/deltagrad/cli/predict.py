@@ -1,46 +1,90 @@
-"""``deltagrad predict``: apply a model saved by ``deltagrad train`` to a CSV file."""
+"""``deltagrad predict``: apply a saved model to a CSV file — one written by ``deltagrad train``
+or by a scikit-learn estimator's ``save()`` (``deltagrad.sklearn``)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-HELP = "predict with a model saved by 'deltagrad train' on a CSV file, writing a CSV"
+HELP = ("predict with a model saved by 'deltagrad train' or by a deltagrad.sklearn estimator's "
+        "save() on a CSV file, writing a CSV")
 EXAMPLE = "deltagrad predict model.safetensors new.csv --out predictions.csv"
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("model", help="a .safetensors file written by 'deltagrad train'")
+    parser.add_argument("model", help="a .safetensors file written by 'deltagrad train' or by "
+                                      "MLPClassifier/MLPRegressor.save()")
     parser.add_argument("csv", help="a CSV file with (at least) the model's feature columns")
-    parser.add_argument("--out", default="-", help="output CSV (default: standard output)")
+    parser.add_argument("--out", default="-", help="output CSV ('-': standard output)")
+    parser.add_argument("--delimiter", default=None,
+                        help="the CSV delimiter (default: detected from the header)")
+
+
+def _class_column(classes) -> tuple:
+    """``(names of the probability columns, classes as written)``: numbers as numbers."""
+    names = [f"p_{c:g}" if isinstance(c, (int, float)) else f"p_{c}" for c in classes]
+    written = [float(c) if isinstance(c, (int, float)) else c for c in classes]
+    return names, written
+
+
+def _from_train(net, extra: dict, table) -> tuple:
+    from .. import predict
+
+    missing = [f for f in extra["features"] if f not in table.header]
+    if missing:
+        raise ValueError(f"{table.path} lacks the model's feature columns {missing}")
+    X = table.numbers(extra["features"])
+    out = predict(net, (X - np.asarray(extra["mean"])) / np.asarray(extra["std"]))
+    if extra["task"] == "classification":
+        names, classes = _class_column(extra["classes"])
+        return (["prediction"] + names,
+                [[classes[k] for k in out.argmax(axis=1)]] + [list(out[:, k]) for k in
+                                                               range(out.shape[1])])
+    return ["prediction"], [list(out[:, 0] * extra["t_std"] + extra["t_mean"])]
+
+
+def _from_estimator(path: str, extra: dict, table) -> tuple:
+    """An estimator file: its features are the CSV's columns in order, as it was fitted."""
+    from .. import sklearn
+
+    estimator = getattr(sklearn, extra["estimator"], None)
+    if estimator not in (sklearn.MLPClassifier, sklearn.MLPRegressor):
+        raise ValueError(f"{path} holds an unknown estimator {extra['estimator']!r}")
+    estimator = estimator.load(path)
+    if len(table.header) != estimator.n_features_in_:
+        raise ValueError(f"{table.path} has {len(table.header)} columns; the estimator was "
+                         f"fitted on {estimator.n_features_in_} features (give exactly those "
+                         "columns, in the order it was fitted on)")
+    X = table.numbers(table.header)
+    if isinstance(estimator, sklearn.MLPClassifier):
+        names, _ = _class_column(estimator.classes_.tolist())
+        proba = estimator.predict_proba(X)
+        predicted = [c.item() if hasattr(c, "item") else c for c in estimator.predict(X)]
+        return ["prediction"] + names, [predicted] + [list(proba[:, k]) for k in
+                                                      range(proba.shape[1])]
+    out = np.asarray(estimator.predict(X)).reshape(len(X), -1)
+    names = ["prediction"] if out.shape[1] == 1 else \
+        [f"prediction_{k + 1}" for k in range(out.shape[1])]
+    return names, [list(out[:, k]) for k in range(out.shape[1])]
 
 
 def run(args) -> int:
     from .. import io
-    from .._state import no_grad
-    from ._csv import read_csv, write_csv
+    from ._csv import read_table, write_csv
 
-    net, extra = io.read(args.model)
-    required = ("task", "features", "mean", "std")
-    if not isinstance(extra, dict) or any(key not in extra for key in required):
-        raise ValueError(f"{args.model} was not written by 'deltagrad train' (no feature "
-                         "description in its metadata)")
-    header, data = read_csv(args.csv)
-    missing = [f for f in extra["features"] if f not in header]
-    if missing:
-        raise ValueError(f"{args.csv} lacks the model's feature columns {missing}")
-    X = data[:, [header.index(f) for f in extra["features"]]]
-    Xs = (X - np.asarray(extra["mean"])) / np.asarray(extra["std"])
-    with no_grad():
-        out = net(Xs).data
-    if extra["task"] == "classification":
-        classes = np.asarray(extra["classes"])
-        names = ["prediction"] + [f"p_{c:g}" for c in classes]
-        columns = [classes[out.argmax(axis=1)].astype(float)] + [out[:, k] for k in
-                                                                 range(out.shape[1])]
-    else:
-        names = ["prediction"]
-        columns = [out[:, 0] * extra["t_std"] + extra["t_mean"]]
-    write_csv(args.out, names, [[float(v) for v in column] for column in columns])
     if args.out != "-":
-        print(f"wrote {len(X)} predictions to {args.out}")
+        io.check_destination(args.out, owner="--out", example="predictions.csv")
+    net, extra = io.read(args.model)
+    table = read_table(args.csv, args.delimiter)
+    if isinstance(extra, dict) and "estimator" in extra:
+        names, columns = _from_estimator(args.model, extra, table)
+    elif isinstance(extra, dict) and all(k in extra for k in ("task", "features", "mean", "std")):
+        names, columns = _from_train(net, extra, table)
+    else:
+        raise ValueError(f"{args.model} was written neither by 'deltagrad train' nor by a "
+                         "deltagrad.sklearn estimator (no feature description in its metadata); "
+                         "load it in Python with deltagrad.load")
+    write_csv(args.out, names, [[float(v) if isinstance(v, (float, np.floating)) else v
+                                 for v in column] for column in columns])
+    if args.out != "-":
+        print(f"wrote {len(table)} predictions to {args.out}")
     return 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _validate as check
 from .. import losses as _losses
 from .. import ops
 from ..nn.activation import ACTIVATIONS
@@ -18,6 +19,7 @@ from ..nn.linear import Linear
 from ..nn.module import Module
 from ..tensor import Tensor
 from .solution import Line, Solution
+from .spec import numbers_of
 
 _ACTIVATION_CLASSES = set(ACTIVATIONS.values())
 DERIVATIVE = {"identity": "1", "sigmoid": "z(1 − z)", "tanh": "1 − z²",
@@ -133,8 +135,13 @@ def backprop(model: Module, x, t, loss: str = "sum_of_squares", lr: float | None
     """
     if loss not in CANONICAL:
         raise ValueError(f"explain: unknown loss {loss!r}; expected one of {sorted(CANONICAL)}")
-    X = np.atleast_2d(np.asarray(x, dtype=np.float64))
-    T = np.asarray(t, dtype=np.float64)
+    if lr is not None:
+        check.positive(lr, "lr", "explain")
+    for name, p in model.named_parameters():
+        if not np.all(np.isfinite(p.data)):
+            raise ValueError(f"explain: the model's {name} contains NaN or infinite values")
+    X = np.atleast_2d(numbers_of(x, "x", "explain"))
+    T = numbers_of(t, "t", "explain")
     if loss == "cross_entropy" and T.ndim <= 1 and T.size == len(X):
         T = _losses.one_hot(T.reshape(len(X)), model_outputs(model))
     T = T.reshape(len(X), -1)
@@ -255,8 +262,6 @@ def _gradient_section(sol: Solution, trace: _Trace) -> None:
 
 
 def _update_section(sol: Solution, trace: _Trace, lr: float) -> None:
-    if not np.isfinite(lr) or lr <= 0:
-        raise ValueError(f"explain: lr must be a positive number, got {lr!r}")
     section = sol.section(f"Update (eq. 2.20): w ← w − η ∂E/∂w, η = {lr:g}")
     for l, (linear, _) in enumerate(trace.pairs, start=1):
         params = [(f"{i + 1}", linear.weight.data[:, i], linear.weight.grad[:, i])

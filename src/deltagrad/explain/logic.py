@@ -23,7 +23,7 @@ def logic(network: LogicNetwork, x, precision: int = 1) -> Solution:
     values = np.asarray(x, dtype=np.float64).ravel()
     if values.shape != (network.n_inputs,) or not np.all((values == 0) | (values == 1)):
         raise ValueError(f"explain.logic: x must be {network.n_inputs} values 0/1 for inputs "
-                         f"{network.variables}, got {list(np.ravel(x))}")
+                         f"{network.variables}, got {np.ravel(x).tolist()}")
     sol = Solution(f"Verification of x = {[int(v) for v in values]}" +
                    (f" for {network.expression}" if network.expression else ""),
                    precision=precision)

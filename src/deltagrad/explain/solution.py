@@ -8,6 +8,7 @@ chapter 9) is more sections whose keys carry ``(t)``.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from dataclasses import dataclass, field
@@ -43,7 +44,20 @@ class Solution:
         return section
 
     def __getitem__(self, key: str) -> float:
-        return self.to_dict(precision=None)[key]
+        values = self.to_dict(precision=None)
+        if key not in values:
+            close = difflib.get_close_matches(str(key), list(values), n=3)
+            hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
+            raise KeyError(f"{key!r} is not a quantity of this solution{hint}"
+                           f"; available: {', '.join(values)}")
+        return values[key]
+
+    def keys(self) -> list:
+        """The name of every quantity shown, in the order of the solution."""
+        return list(self.to_dict(precision=None))
+
+    def __contains__(self, key) -> bool:
+        return key in self.to_dict(precision=None)
 
     # ---- machine-readable -------------------------------------------------------------------
     def to_dict(self, precision: int | None = None) -> dict:
@@ -136,7 +150,9 @@ class Solution:
         return "\n".join(out) + "\n"
 
     def to_latex(self, precision: int | None = None, standalone: bool = False) -> str:
-        """amsmath ``align*`` blocks, one per section; ``standalone`` wraps a document."""
+        """amsmath ``align*`` blocks, one per section, headed by a comment that states the
+        ``\\usepackage{amsmath}`` they need; ``standalone`` wraps a document that compiles
+        with a stock LaTeX."""
         p = self.precision if precision is None else precision
         out = []
         for section in self.sections:
@@ -155,46 +171,97 @@ class Solution:
                 out.append("\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}")
         body = "\n".join(out) + "\n"
         if not standalone:
-            return body
+            return "% needs \\usepackage{amsmath} (align*, \\text, \\operatorname)\n" + body
         return ("\\documentclass{article}\n\\usepackage{amsmath}\n\\usepackage{amssymb}\n"
                 f"\\begin{{document}}\n\\section*{{{_latex_text(self.title)}}}\n{body}"
                 "\\end{document}\n")
 
 
-_GREEK = {"delta": r"\delta", "Σ": r"\sum", "×": r"\times", "·": r"\cdot ", "−": "-",
-          "≥": r"\geq",
-          "<": "<", "¬": r"\neg ", "∧": r"\wedge ", "η": r"\eta", "σ": r"\sigma", "½": r"\tfrac12",
-          "∂": r"\partial ", "→": r"\to", "′": "'", "²": "^2", "√": r"\sqrt", "∨": r"\vee ",
-          "⊕": r"\oplus ", "≤": r"\leq", "—": r"\text{ --- }", "…": r"\dots", "±": r"\pm",
-          "←": r"\leftarrow"}
+_GREEK = {"delta": r"\delta", "Σ": r"\sum", "×": r"\times", "·": r"\cdot", "−": "-",
+          "≥": r"\geq", "≤": r"\leq", "¬": r"\neg ", "∧": r"\wedge ", "∨": r"\vee ",
+          "⊕": r"\oplus ", "η": r"\eta", "σ": r"\sigma", "½": r"\tfrac12", "∂": r"\partial ",
+          "→": r"\to ", "←": r"\leftarrow ", "′": "'", "²": "^2", "√": r"\sqrt",
+          "≈": r"\approx ", "δ": r"\delta ", "…": r"\ldots ", "α": r"\alpha ",
+          "β": r"\beta ", "γ": r"\gamma ", "λ": r"\lambda ", "ε": r"\varepsilon ",
+          "∞": r"\infty ", "—": r"\text{ --- }", "–": "-", "±": r"\pm "}
+_FUNCTIONS = ("ln", "exp", "log", "tanh", "sigmoid", "identity", "relu", "softmax", "step")
+# a word with one of these is mathematics: it goes inside $…$ in a heading or note
+_MATH_MARKS = set("^_=+Σδ∂½²·×−→←≥≤¬∧∨⊕ησ′√≈αβγλε±")
+_CITATION = re.compile(r"\((?:eq\.|eqs\.|Rule|§|Example|Remark)[^)]*\)[,:;.]?")
 
 
 def _latex_symbol(key: str) -> str:
     """``delta^(1)_2`` → ``\\delta^{(1)}_{2}``; ``dE/dw^(1)_21`` → ∂E/∂w in LaTeX."""
-    text = key.replace("dE/d", r"\partial E/\partial ").replace(" new", r"{}^{\text{new}}")
-    text = re.sub(r"\^\((\d+)\)", r"^{(\1)}", text)
-    text = re.sub(r"_(\w+)", r"_{\1}", text)
-    return _latex_math(text)
+    base = _latex_math(key.removesuffix(" new").replace("dE/d", "∂E/∂"))
+    return f"{{{base}}}^{{\\text{{new}}}}" if key.endswith(" new") else base
 
 
 def _latex_math(text: str) -> str:
+    """Plain mathematics (``h′ = 1 − z²``, ``w^(2)_kj``, ``f(0.5) — x1 OR x2``) as LaTeX
+    math-mode source."""
+    text = text.replace("{", r"\{").replace("}", r"\}").replace(" if ", r"\text{ if }") \
+        .replace(" else ", r"\text{ else }")
     for plain, latex in _GREEK.items():
         text = text.replace(plain, latex)
+    text = re.sub(r"\b(ln|exp|log|tanh)\b", r"\\\1 ", text)
+    text = re.sub(r"\b(sigmoid|identity|relu|softmax|step)\b", r"\\operatorname{\1}", text)
+    text = re.sub(r"\b(AND|OR|NAND|NOR|XOR|NOT)\b", r"\\text{ \1 }", text)
     text = re.sub(r"\^\((\d+)\)", r"^{(\1)}", text)
-    text = re.sub(r"_(\d+)", r"_{\1}", text)
-    return text.replace("tanh", r"\tanh ").replace(" if ", r"\text{ if }") \
-        .replace(" else ", r"\text{ else }")
+    return re.sub(r"_([A-Za-z0-9]+)", r"_{\1}", text)
 
 
-# text mode: every character LaTeX treats specially, and the notes' symbols, one at a time
-_TEXT = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "^": r"\^{}", "~": r"\~{}",
-         "$": r"\$", "#": r"\#", "%": r"\%", "&": r"\&", "_": r"\_", "§": r"\S{}", "–": "--",
-         "—": "---", "−": "-", "′": "'", "…": r"\dots{}", "≈": r"$\approx$", "δ": r"$\delta$",
-         "η": r"$\eta$", "Σ": r"$\Sigma$", "σ": r"$\sigma$", "∂": r"$\partial$", "≥": r"$\geq$",
-         "≤": r"$\leq$", "∧": r"$\wedge$", "∨": r"$\vee$", "¬": r"$\neg$", "⊕": r"$\oplus$",
-         "·": r"$\cdot$", "×": r"$\times$", "²": r"$^2$", "½": r"$\frac12$", "→": r"$\to$",
-         "✓": r"$\checkmark$", "✗": r"$\times$", "±": r"$\pm$", "←": r"$\leftarrow$"}
+def _is_math(word: str) -> bool:
+    return any(mark in _MATH_MARKS for mark in word)
+
+
+def _may_be_math(word: str) -> bool:
+    """Numbers, brackets and one-letter names, possibly with a function name (``ln(1``,
+    ``f(z)``): part of the mathematics beside them. Not a word (two letters or more), a label
+    (``1:``) or ``a`` alone, the article."""
+    rest = re.sub(r"\b(" + "|".join(_FUNCTIONS) + r")\b", "", word)
+    return not re.search(r"[A-Za-z]{2}", rest) and not word.endswith(":") \
+        and word.lower() != "a"
 
 
 def _latex_text(text: str) -> str:
-    return "".join(_TEXT.get(character, character) for character in text)
+    """Prose with mathematics (a heading such as ``Output δ (Rule 1): δ^(2)_k = ∂E/∂a^(2)_k``):
+    runs of mathematical words go inside ``$…$``, citations ``(eq. 2.5)`` and the words stay
+    prose, escaped. No raw Unicode reaches LaTeX."""
+    out, start = [], 0
+    for match in _CITATION.finditer(text):
+        out.append(_latex_words(text[start:match.start()]))
+        out.append(_latex_prose(match.group()))
+        start = match.end()
+    out.append(_latex_words(text[start:]))
+    return " ".join(part for part in out if part)
+
+
+def _latex_words(text: str) -> str:
+    words = text.split()
+    math = [_is_math(w) for w in words]
+    changed = True
+    while changed:  # spread to the numbers, brackets and letters beside mathematics
+        changed = False
+        for i, word in enumerate(words):
+            beside = (i > 0 and math[i - 1]) or (i + 1 < len(words) and math[i + 1])
+            if not math[i] and beside and _may_be_math(word):
+                math[i] = changed = True
+    out, run = [], []
+    for word, is_math in zip(words + [""], math + [False]):
+        if is_math:
+            run.append(word)
+            continue
+        if run:
+            joined = " ".join(run)
+            trail = re.search(r"[,:;.]*$", joined).group()
+            out.append(f"${_latex_math(joined[:len(joined) - len(trail)])}${trail}")
+            run = []
+        if word:
+            out.append(_latex_prose(word))
+    return " ".join(out)
+
+
+def _latex_prose(word: str) -> str:
+    word = re.sub(r"([#%&_$^{}])", r"\\\1", word)
+    return word.replace("§", r"\S{}").replace("–", "--").replace("—", "---") \
+        .replace("…", r"\ldots{}")

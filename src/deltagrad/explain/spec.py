@@ -11,13 +11,16 @@ A spec::
 
 from __future__ import annotations
 
+import difflib
 import json
 
 import numpy as np
 
+from .. import _validate as check
 from ..nn.container import MLP, parse_sizes
 
 REQUIRED = ("sizes", "weights", "biases", "x", "t")
+OPTIONAL = ("activations", "hidden", "output", "loss", "lr")
 
 
 def load_spec(source) -> dict:
@@ -33,11 +36,51 @@ def load_spec(source) -> dict:
             spec = json.loads(text)
         except json.JSONDecodeError as err:
             raise ValueError(f"spec: not valid JSON ({err})") from err
+    if not isinstance(spec, dict):
+        raise ValueError(f"spec: expected a JSON object {{...}}, got {type(spec).__name__}")
     missing = [field for field in REQUIRED if field not in spec]
     if missing:
         raise ValueError(f"spec: missing field(s) {missing}; a spec needs {list(REQUIRED)} "
                          "and optionally activations (or hidden/output), loss, lr")
+    _refuse_unknown(spec)
     return spec
+
+
+def _refuse_unknown(spec: dict) -> None:
+    """A field the spec does not know (a typo such as ``activation``) is an error, not ignored."""
+    for field in spec:
+        if field not in REQUIRED + OPTIONAL:
+            close = difflib.get_close_matches(str(field), REQUIRED + OPTIONAL, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ValueError(f"spec: unknown field {field!r}{hint} (fields: "
+                             f"{', '.join(REQUIRED + OPTIONAL)})")
+    if "activations" in spec and ("hidden" in spec or "output" in spec):
+        raise ValueError("spec: give activations, or hidden and output, not both")
+
+
+def numbers_of(value, field: str, owner: str = "spec") -> np.ndarray:
+    """A numeric input of explain as a float array: type errors and NaN or infinity name the
+    field (``"spec: x contains NaN or infinite values"``)."""
+    if isinstance(value, (str, bool, dict)) or value is None:
+        raise ValueError(f"{owner}: {field} must be numbers, got {value!r}")
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{owner}: {field} must be a number or a list of numbers with rows of "
+                         f"equal length, got {value!r}") from None
+    if not np.all(np.isfinite(array)):
+        shown = value.tolist() if isinstance(value, np.ndarray) else value
+        raise ValueError(f"{owner}: {field} contains NaN or infinite values: {shown!r}")
+    return array
+
+
+def _per_layer(value, field: str, n_layers: int) -> list:
+    if not isinstance(value, list):
+        raise ValueError(f"spec: {field} must be a list with one entry per layer ({n_layers}), "
+                         f"got {value!r}")
+    if len(value) != n_layers:
+        raise ValueError(f"spec: {field} has {len(value)} entries for {n_layers} layers")
+    return value
 
 
 def build(spec: dict):
@@ -45,26 +88,26 @@ def build(spec: dict):
     sizes = parse_sizes(spec["sizes"])
     n_layers = len(sizes) - 1
     if "activations" in spec:
-        acts = list(spec["activations"])
-        if len(acts) != n_layers:
-            raise ValueError(f"spec: activations has {len(acts)} entries for {n_layers} layers")
+        acts = _per_layer(spec["activations"], "activations", n_layers)
         hidden, output = acts[:-1], acts[-1]
     else:
         hidden, output = spec.get("hidden", "tanh"), spec.get("output", "identity")
     model = MLP(sizes, hidden=hidden, output=output, rng=0)
     for field in ("weights", "biases"):
-        if len(spec[field]) != n_layers:
-            raise ValueError(f"spec: {field} has {len(spec[field])} entries for {n_layers} layers")
+        _per_layer(spec[field], field, n_layers)
     for l, linear in enumerate(model.linears, start=1):
         for field, param in (("weights", linear.weight), ("biases", linear.bias)):
-            value = np.asarray(spec[field][l - 1], dtype=np.float64)
+            value = numbers_of(spec[field][l - 1], f"{field}[{l - 1}]")
             if value.shape != param.shape:
                 raise ValueError(f"spec: {field}[{l - 1}] (layer {l}) has shape {value.shape}; "
                                  f"expected {param.shape}")
             param.data[...] = value
-    x = np.asarray(spec["x"], dtype=np.float64)
+    x = numbers_of(spec["x"], "x")
     if x.shape[-1:] != (sizes[0],):
         raise ValueError(f"spec: x has shape {x.shape}; expected ({sizes[0]},) or (N, {sizes[0]})")
+    t = numbers_of(spec["t"], "t")
     loss = spec.get("loss", "sum_of_squares")
     lr = spec.get("lr")
-    return model, x, spec["t"], loss, lr
+    if lr is not None:
+        check.positive(lr, "lr", "spec")
+    return model, x, t, loss, lr

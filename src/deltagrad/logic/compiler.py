@@ -199,6 +199,7 @@ class _StructureBuilder:
         self.names = names
         self.neurons = []
         self.relays = {}
+        self.carried = {}  # a relay's id → the signal it carries, for its label
 
     def neuron(self, gate_name, sources, label):
         layer = 1 + max(self._layer(s) for s in sources)
@@ -237,9 +238,13 @@ class _StructureBuilder:
         while self._layer(source) < layer:
             key = (id(source) if not isinstance(source, int) else source,
                    self._layer(source) + 1)
-            if key not in self.relays:
+            if key not in self.relays:  # a one-input gate whose output is its input
+                carried = self.carried.get(id(source), self._describe(source))
                 unit = _Neuron(self._layer(source) + 1, [(source, 1.0)], -0.5,
-                               f"pass {self._describe(source)}")
+                               f"PASS({carried.removeprefix('(').removesuffix(')')})"
+                               if carried.startswith("(") and carried.endswith(")")
+                               and carried.count("(") == 1 else f"PASS({carried})")
+                self.carried[id(unit)] = carried
                 self.neurons.append(unit)
                 self.relays[key] = unit
             source = self.relays[key]

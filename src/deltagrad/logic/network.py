@@ -99,17 +99,20 @@ class LogicNetwork(MLP):
                                "layers": layers}, indent=2)
         if fmt not in ("text", "markdown"):
             raise ValueError(f"describe: format must be 'text', 'markdown' or 'json', got {fmt!r}")
-        lines = [f"Network for {self.expression}" if self.expression else "Logic network",
+        md = fmt == "markdown"  # headings, paragraphs and lists apart; names as code
+        lines = [("## " if md else "") + (f"Network for {self.expression}" if self.expression
+                                           else "Logic network"),
+                 *([""] if md else []),
                  f"inputs: {', '.join(self.variables)}; "
                  f"architecture {'-'.join(map(str, self.sizes))}; f(z) = 1 if z ≥ 0 else 0"]
         for layer in layers:
             kind = "output" if layer["layer"] == len(layers) else "hidden"
-            lines.append(("### " if fmt == "markdown" else "") +
-                         f"Layer {layer['layer']} ({kind})")
+            lines += ["", f"### Layer {layer['layer']} ({kind})", ""] if md else \
+                [f"Layer {layer['layer']} ({kind})"]
             for u in layer["units"]:
                 w = ", ".join(f"{v:+g}" for v in u["weights"])
-                bullet = "- " if fmt == "markdown" else "  "
-                lines.append(f"{bullet}{u['name']} = {u['computes']}: w = [{w}], "
+                name = f"`{u['name']}`" if md else u["name"]
+                lines.append(f"{'- ' if md else '  '}{name} = {u['computes']}: w = [{w}], "
                              f"b = {u['bias']:+g}")
         return "\n".join(lines)
 

@@ -19,8 +19,11 @@ def _record(y: Tensor, name: str, a: Tensor) -> Tensor:
 
 
 def identity(a) -> Tensor:
-    """y = a (regression output, Remark 2.4)."""
+    """y = a (regression output, Remark 2.4); recorded as an identity output, so that an error
+    function can refuse a pair it is undefined on (``losses.pairing``)."""
     a = a if isinstance(a, Tensor) else Tensor(a)
+    if a._activation is None:
+        a._activation = ("identity", None)  # y is a itself: nothing to keep for a fused form
     return a
 
 

@@ -10,13 +10,49 @@ import numpy as np
 from ..tensor import Tensor
 
 
-class Parameter(Tensor):
-    """A leaf tensor that a :class:`Module` registers as one of its weights."""
+_DATA = Tensor.data  # the slot that holds a tensor's values
 
-    __slots__ = ()
+
+class Parameter(Tensor):
+    """A leaf tensor that a :class:`Module` registers as one of its weights.
+
+    Assigning ``p.data = values`` (a list, an integer or float array, a Tensor) converts the
+    values to the parameter's float dtype and refuses a different shape, naming the parameter
+    (``"Linear.weight"``), so that a hand-set weight never fails later inside ``step()``.
+    """
+
+    __slots__ = ("_name",)
 
     def __init__(self, data, requires_grad: bool = True, dtype=None):
         super().__init__(data, requires_grad=requires_grad, dtype=dtype)
+
+    @property
+    def data(self) -> np.ndarray:
+        return _DATA.__get__(self)
+
+    @data.setter
+    def data(self, values) -> None:
+        try:
+            current = _DATA.__get__(self)
+        except AttributeError:  # the first assignment, by Tensor.__init__
+            _DATA.__set__(self, values)
+            return
+        _DATA.__set__(self, self._conformed(values, current))
+
+    def _conformed(self, values, current: np.ndarray) -> np.ndarray:
+        name = getattr(self, "_name", None) or "Parameter"
+        values = values.data if isinstance(values, Tensor) else values
+        try:
+            array = np.asarray(values)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"{name}.data must be numeric values of shape {current.shape}: "
+                            f"{err}") from None
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"{name}.data must be numeric, got values of dtype {array.dtype}")
+        if array.shape != current.shape:
+            raise ValueError(f"{name}.data must have the parameter's shape {current.shape}, "
+                             f"got shape {array.shape}")
+        return array if array.dtype == current.dtype else array.astype(current.dtype)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
@@ -43,6 +79,7 @@ class Module(abc.ABC):
         self._modules.pop(name, None)
         if isinstance(value, Parameter):
             self._parameters[name] = value
+            value._name = f"{type(self).__name__}.{name}"
         elif isinstance(value, Module):
             self._modules[name] = value
         object.__setattr__(self, name, value)

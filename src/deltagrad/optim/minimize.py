@@ -36,6 +36,11 @@ class FlatObjective:
     """
 
     def __init__(self, model: Module, objective):
+        if not callable(objective):
+            raise TypeError(f"the objective must be a function objective(model) → scalar "
+                            f"Tensor, e.g. lambda m: dg.losses.sum_of_squares(m(X), T); got "
+                            f"{type(objective).__name__} (pass the data inside the function, "
+                            f"not as arguments)")
         self.model = model
         self.objective = objective
         self.params = model.parameters()

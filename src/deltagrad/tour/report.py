@@ -122,11 +122,33 @@ def _markdown_block(block) -> list:
     if kind == "pre":
         return ["```", block[1], "```"]
     if kind == "img":
-        return [f"![{block[2]}]({block[1]})", "", f"*{block[2]}*"]
+        return [f"![{_markdown_text(block[2], plain=True)}]({block[1]})", "",
+                f"*{_markdown_text(block[2], plain=True)}*"]
     _, headers, rows, caption = block
-    lines = ([f"*{caption}*", ""] if caption else []) + [
-        "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    return lines + ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
+    lines = ([f"*{_markdown_text(caption, plain=True)}*", ""] if caption else []) + [
+        _markdown_row(headers), "|" + "---|" * len(headers)]
+    return lines + [_markdown_row(row) for row in rows]
+
+
+def _markdown_row(cells) -> str:
+    return "| " + " | ".join(_markdown_text(c) for c in cells) + " |"
+
+
+def _markdown_text(text: str, plain: bool = False) -> str:
+    """Text for one line of GFM: ``code`` spans kept, the emphasis, link and ``|`` characters
+    escaped outside them, line breaks joined. In a table cell ``|`` is escaped inside code spans
+    too (a cell ends at a bare one); ``plain`` marks a caption set in italics, outside a table:
+    its **bold** markers are dropped instead of escaped."""
+    parts = re.split(r"(`[^`]*`)", " ".join(str(text).split()))
+    out = []
+    for part in parts:
+        if part.startswith("`") and part.endswith("`") and len(part) > 1:
+            out.append(part if plain else part.replace("|", "\\|"))
+            continue
+        if plain:
+            part = re.sub(r"\*\*([^*]+)\*\*", r"\1", part)
+        out.append(re.sub(r"([\\*_\[\]<>|])", r"\\\1", part))
+    return "".join(out)
 
 
 _CSS = """
