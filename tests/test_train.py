@@ -198,3 +198,21 @@ def test_plot_module_uses_agg():
 
     plot._pyplot()
     assert matplotlib.get_backend().lower() == "agg"
+
+
+def test_predict_and_evaluate_run_dropout_in_evaluation_mode_and_restore_the_mode():
+    """Keras semantics: fit trains with dropout active; predict/evaluate/accuracy use the
+    network without it (identical outputs on repeated calls), and the modules' own modes
+    come back afterwards."""
+    net = nn.Sequential(nn.Linear(4, 16, rng=0), nn.Tanh(), nn.Dropout(0.5, rng=0),
+                        nn.Linear(16, 2, rng=1))
+    X = np.random.default_rng(0).normal(size=(10, 4))
+    first, second = dg.predict(net, X), dg.predict(net, X)
+    np.testing.assert_array_equal(first, second)
+    net.eval()
+    np.testing.assert_array_equal(first, net(X).data)
+    net.train()
+    assert all(m.training for m in net.modules())
+    assert not np.array_equal(net(X).data, first)  # dropout active in training mode
+    dg.evaluate(net, X, np.zeros((10, 2)))
+    assert all(m.training for m in net.modules())

@@ -4,6 +4,7 @@ batch method (CG, quasi-Newton, SCG) — with validation, regularisation and ear
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from dataclasses import dataclass, field
@@ -204,12 +205,26 @@ def _callbacks(callbacks, progress) -> list:
 
 
 # ---- evaluation ------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _inference(model: Module):
+    """No graph, and every module in evaluation mode (``Dropout`` passes its input through),
+    as Keras does in ``predict``/``evaluate``; each module's own mode comes back after."""
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        with no_grad():
+            yield
+    finally:
+        for m, training in modes:
+            object.__setattr__(m, "training", training)
+
+
 def predict(model: Module, X, batch_size: int | None = None) -> np.ndarray:
     """The model's outputs y for inputs X, without recording a graph. Shape ``(N, K)``."""
     dtype = _model_dtype(model)
     X = _as_inputs(X, "X", dtype)
     step = max(len(X), 1) if batch_size is None else _batch_size(batch_size, max(len(X), 1))
-    with no_grad():  # no patterns: the model's (0, K) output
+    with _inference(model):  # no patterns: the model's (0, K) output
         return np.concatenate([model(X[s:s + step]).data
                                for s in range(0, max(len(X), 1), step)])
 
@@ -250,7 +265,7 @@ def accuracy(model: Module, X, labels) -> float:
 def _error_per_pattern(model, X, T, loss_fn) -> float:
     if X is None:
         return float("nan")
-    with no_grad():
+    with _inference(model):
         return float(loss_fn(model(X), T).item()) / len(X)
 
 
