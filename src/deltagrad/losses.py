@@ -56,19 +56,35 @@ def _reduce(E: Tensor, y: Tensor, reduction: str, loss: str) -> Tensor:
     raise ValueError(f"{loss}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
-def _pattern_weights(sample_weight, y: Tensor, loss: str):
-    """Per-pattern weights s_n as a (N, 1) array (E = Σ_n s_n E_n), or None."""
+def _pattern_weights(sample_weight, y: Tensor, loss: str, mask=None):
+    """Per-pattern weights s_n as a (N, 1) array (E = Σ_n s_n E_n), times the step mask
+    m_nt as (N, T, 1) for sequence outputs (E = Σ_n Σ_t m_nt E_nt, eq. 9.3), or None."""
+    steps = _step_mask(mask, y, loss)
     if sample_weight is None:
-        return None
+        return steps
     s = np.asarray(sample_weight.data if isinstance(sample_weight, Tensor) else sample_weight,
                    dtype=y.dtype)
-    if y.ndim != 2 or s.shape != (y.shape[0],):
+    if y.ndim not in (2, 3) or s.shape != (y.shape[0],):
         raise ValueError(f"{loss}: sample_weight must have one value per pattern, shape "
-                         f"({y.shape[0] if y.ndim == 2 else 'N'},), for y of shape (N, K); "
-                         f"got {s.shape} for y of shape {y.shape}")
+                         f"({y.shape[0] if y.ndim in (2, 3) else 'N'},), for y of shape "
+                         f"(N, K) or (N, T, K); got {s.shape} for y of shape {y.shape}")
     if not np.all(np.isfinite(s)) or np.any(s < 0):
         raise ValueError(f"{loss}: sample_weight must be finite and ≥ 0")
-    return s[:, None]
+    s = s.reshape((-1,) + (1,) * (y.ndim - 1))
+    return s if steps is None else s * steps
+
+
+def _step_mask(mask, y: Tensor, loss: str):
+    """The (N, T) mask of a padded batch of sequences as (N, T, 1) weights 0/1, or None."""
+    if mask is None:
+        return None
+    m = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+    if y.ndim != 3 or m.shape != y.shape[:2]:
+        raise ValueError(f"{loss}: mask must have shape (N, T) for sequence outputs y of "
+                         f"shape (N, T, K); got mask {m.shape} for y of shape {y.shape}")
+    if m.dtype != np.bool_ and (m.dtype.kind not in "biuf" or np.any((m != 0) & (m != 1))):
+        raise ValueError(f"{loss}: mask must hold booleans or 0/1 (True at real steps)")
+    return m.astype(y.dtype)[..., None]
 
 
 # the canonical pairs (eq. 3.9): with this output activation, ∂E/∂a_k = y_k − t_k
@@ -84,10 +100,12 @@ def _warn_non_canonical(y: Tensor, loss: str) -> None:
                       NonCanonicalPairWarning, stacklevel=3)
 
 
-def sum_of_squares(y, t, reduction: str = "sum", sample_weight=None) -> Tensor:
+def sum_of_squares(y, t, reduction: str = "sum", sample_weight=None, mask=None) -> Tensor:
     """E = ½ Σ_n ‖y_n − t_n‖² (eq. 2.3, 2.5); with ``sample_weight`` ½ Σ_n s_n ‖y_n − t_n‖².
 
     Shapes: ``y`` and ``t`` ``(N, K)`` (or any equal shapes). ``reduction="mean"`` divides by N.
+    For sequences ``(N, T, K)`` the sum runs over every step too (eq. 9.1, 9.3); ``mask``
+    ``(N, T)`` (False at padded steps) drops the padded steps from E and its gradient.
 
     Example:
         >>> import deltagrad as dg
@@ -96,24 +114,25 @@ def sum_of_squares(y, t, reduction: str = "sum", sample_weight=None) -> Tensor:
     """
     y, t = _check_pair(y, t, "sum_of_squares")
     _warn_non_canonical(y, "sum_of_squares")
-    s = _pattern_weights(sample_weight, y, "sum_of_squares")
+    s = _pattern_weights(sample_weight, y, "sum_of_squares", mask)
     args = (y, t) if s is None else (y, t, s)
     return _reduce(ops.sum_of_squares_error(*args), y, reduction, "sum_of_squares")
 
 
-def binary_cross_entropy(y, t, reduction: str = "sum", sample_weight=None) -> Tensor:
+def binary_cross_entropy(y, t, reduction: str = "sum", sample_weight=None, mask=None) -> Tensor:
     """E = −Σ_n Σ_k {t_nk ln y_nk + (1 − t_nk) ln(1 − y_nk)} for K independent sigmoid outputs
     (eq. 2.9–2.10).
 
     After a sigmoid output the fused stable form on its pre-activation is used; bare
     probabilities from elsewhere are clipped to [1e-12, 1 − 1e-12].
 
-    Shapes: ``y`` and ``t`` ``(N, K)``; t in [0, 1].
+    Shapes: ``y`` and ``t`` ``(N, K)``; t in [0, 1]. Sequences ``(N, T, K)`` with an optional
+    ``mask`` ``(N, T)`` as in :func:`sum_of_squares`.
     """
     y, t = _check_pair(y, t, "binary_cross_entropy")
     if np.any((t.data < 0) | (t.data > 1)):
         raise ValueError("binary_cross_entropy: targets t must lie in [0, 1]")
-    s = _pattern_weights(sample_weight, y, "binary_cross_entropy")
+    s = _pattern_weights(sample_weight, y, "binary_cross_entropy", mask)
     if y._activation is not None and y._activation[0] == "sigmoid":
         args = (y._activation[1], t, y) if s is None else (y._activation[1], t, y, s)
         E = ops.sigmoid_binary_cross_entropy(*args)
@@ -154,13 +173,16 @@ def _identity(num_classes: int, dtype) -> np.ndarray:
     return eye
 
 
-def cross_entropy(y, t, reduction: str = "sum", sample_weight=None) -> Tensor:
+def cross_entropy(y, t, reduction: str = "sum", sample_weight=None, mask=None) -> Tensor:
     """E = −Σ_n Σ_k t_nk ln y_nk for softmax outputs (eq. 9.2).
 
     Args:
         y: class probabilities ``(N, K)`` from a softmax output (fused, stable) or bare
             probabilities (clipped to ≥ 1e-12).
-        t: integer labels ``(N,)`` in 0 … K−1, or one-hot / probability targets ``(N, K)``.
+        t: integer labels ``(N,)`` in 0 … K−1, or one-hot / probability targets ``(N, K)``;
+            for sequences y ``(N, T, K)``, labels ``(N, T)`` or targets ``(N, T, K)``.
+        mask: ``(N, T)`` booleans for a padded batch of sequences, False at padded steps:
+            E = Σ_n Σ_t m_nt E_nt (eq. 9.2–9.3).
     """
     y = _as_tensor(y, "cross_entropy: y")
     t_data = t.data if isinstance(t, Tensor) else np.asarray(t)
@@ -171,7 +193,7 @@ def cross_entropy(y, t, reduction: str = "sum", sample_weight=None) -> Tensor:
         t = Tensor._wrap(one_hot(t_data, y.shape[-1], dtype=y.dtype))
     else:
         y, t = _check_pair(y, t, "cross_entropy")
-    s = _pattern_weights(sample_weight, y, "cross_entropy")
+    s = _pattern_weights(sample_weight, y, "cross_entropy", mask)
     if y._activation is not None and y._activation[0] == "softmax":
         args = (y._activation[1], t, y) if s is None else (y._activation[1], t, y, s)
         E = ops.softmax_cross_entropy(*args, normalised=labels)

@@ -1,4 +1,5 @@
-"""Layers and networks: Module, Parameter, Linear, activations, Sequential, MLP, FeedForward."""
+"""Layers and networks: Module, Parameter, Linear, activations, Sequential, MLP, FeedForward,
+the recurrent layers RNN, LSTM, GRU."""
 
 from . import utils
 from .activation import ACTIVATIONS, Identity, ReLU, Sigmoid, Softmax, Step, Tanh, activation
@@ -7,9 +8,10 @@ from .container import MLP, Sequential, parse_sizes
 from .feedforward import FeedForward
 from .linear import Linear
 from .module import Module, Parameter
+from .recurrent import GRU, LSTM, RNN
 
 __all__ = [
-    "ACTIVATIONS", "FeedForward", "Identity", "Linear", "MLP", "Module", "Parameter", "ReLU",
-    "Sequential", "Sigmoid", "Softmax", "Step", "Tanh", "activation", "identity", "parse_sizes",
-    "relu", "sigmoid", "softmax", "step", "tanh", "utils",
+    "ACTIVATIONS", "FeedForward", "GRU", "Identity", "LSTM", "Linear", "MLP", "Module",
+    "Parameter", "RNN", "ReLU", "Sequential", "Sigmoid", "Softmax", "Step", "Tanh", "activation",
+    "identity", "parse_sizes", "relu", "sigmoid", "softmax", "step", "tanh", "utils",
 ]
