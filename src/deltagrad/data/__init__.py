@@ -3,7 +3,8 @@ and standardised one way everywhere.
 
 ``digits`` (8×8 handwritten digits, flat or as ``(N, 1, 8, 8)`` images) and the tabular sets
 ``iris``, ``wine``, ``breast_cancer`` and ``diabetes``; :func:`standardize` is the one
-standardisation helper. Nothing is downloaded: scikit-learn ships these files
+standardisation helper; the long-range sequence tasks ``adding_problem``, ``temporal_order``
+and ``copy_memory`` (generated from a seed). Nothing is downloaded: scikit-learn ships these files
 (``pip install 'deltagrad[datasets]'``).
 
 Example:
@@ -15,8 +16,10 @@ Example:
 
 from ._sklearn import record_loads
 from .digits import load_digits, load_digits_split
+from .sequences import SequenceTask, adding_problem, copy_memory, temporal_order
 from .tabular import TABULAR, load_tabular, load_tabular_split
 from .transforms import Standardizer, standardize
 
-__all__ = ["TABULAR", "Standardizer", "load_digits", "load_digits_split", "load_tabular",
-           "load_tabular_split", "record_loads", "standardize"]
+__all__ = ["TABULAR", "SequenceTask", "Standardizer", "adding_problem", "copy_memory",
+           "load_digits", "load_digits_split", "load_tabular", "load_tabular_split",
+           "record_loads", "standardize", "temporal_order"]

@@ -14,7 +14,7 @@ from .. import _validate as check
 from ..ops import recurrent as fused
 from ..tensor import Tensor
 from .module import Module, Parameter
-from .registry import positive, savable
+from .registry import config_of, positive, savable
 
 NONLINEARITIES = ("tanh", "relu")
 
@@ -298,3 +298,60 @@ class GRU(_Recurrent):
 
     def _layer(self, x, h0, p, mask) -> Tensor:
         return fused.gru_sequence(x, h0, p["W_xh"], p["W_hh"], p["b_h"], p["b_hn"], mask=mask)
+
+
+@savable()
+class RecurrentNetwork(Module):
+    """A recurrent layer with an output layer (eq. 8.8–8.9): o⁽ᵗ⁾ = W_hy h⁽ᵗ⁾ + b_y at every step
+    (many-to-many), or only at the last step (``many_to_one=True``).
+
+    Args:
+        recurrent: an ``RNN``, ``LSTM`` or ``GRU``.
+        output: the output layer, applied to each state: ``Linear(D_h, D_y)``, or a
+            ``Sequential(Linear, Softmax())`` for classification (eq. 9.2).
+        many_to_one: predict from the last state h⁽ᵀ⁾ only.
+
+    Shape:
+        ``x`` (N, T, D_x) → (N, T, D_y), or (N, D_y) when many-to-one. ``forward(x, h0=None,
+        mask=None)`` as the recurrent layer's; ``fit`` can train it like any model.
+
+    Example:
+        >>> import numpy as np, deltagrad as dg
+        >>> net = dg.nn.RecurrentNetwork(dg.nn.LSTM(2, 8, rng=0), dg.nn.Linear(8, 1, rng=1),
+        ...                              many_to_one=True)
+        >>> net(np.ones((5, 20, 2))).shape
+        (5, 1)
+    """
+
+    def __init__(self, recurrent: _Recurrent, output: Module, many_to_one: bool = False):
+        super().__init__()
+        if not isinstance(recurrent, _Recurrent):
+            raise TypeError(f"RecurrentNetwork: recurrent must be an RNN, LSTM or GRU, got "
+                            f"{type(recurrent).__name__}")
+        if not isinstance(output, Module):
+            raise TypeError(f"RecurrentNetwork: output must be a Module, got "
+                            f"{type(output).__name__}")
+        self.recurrent = recurrent
+        self.output = output
+        self.many_to_one = check.boolean(many_to_one, "many_to_one", "RecurrentNetwork")
+
+    def forward(self, x, h0=None, mask=None) -> Tensor:
+        H, last = self.recurrent(x, h0, mask)
+        if not self.many_to_one:
+            return self.output(H)
+        if isinstance(self.recurrent, LSTM):
+            last = last[0]
+        return self.output(last if self.recurrent.num_layers == 1 else last[-1])
+
+    def extra_repr(self) -> str:
+        return f"many_to_one={self.many_to_one}"
+
+    def config(self) -> dict:
+        return {"recurrent": config_of(self.recurrent), "output": config_of(self.output),
+                "many_to_one": self.many_to_one}
+
+    @classmethod
+    def from_config(cls, spec):
+        recurrent = spec.module(spec.get("recurrent", dict), f"{spec.where}.recurrent")
+        output = spec.module(spec.get("output", dict), f"{spec.where}.output")
+        return cls(recurrent, output, many_to_one=spec.get("many_to_one", bool))

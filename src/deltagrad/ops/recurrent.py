@@ -21,11 +21,14 @@ import numpy as np
 from .base import Primitive
 
 
-def _expit(z, out=None):
-    """The logistic σ (scipy's stable ufunc; scipy.special is imported on first use)."""
-    from scipy.special import expit
-
-    return expit(z, out=out)
+def _sigmoid_(z):
+    """σ(z) = ½ tanh(z/2) + ½ in place: stable at any z, and several times faster than
+    scipy's expit on the strided gate slices of one step."""
+    z *= 0.5
+    np.tanh(z, out=z)
+    z *= 0.5
+    z += 0.5
+    return z
 
 
 class Saved:
@@ -129,7 +132,7 @@ def _weight_gradient(i, delta_x, delta_h, dh0, H, x, h0, W_xh):
     ``delta_h`` the recurrent one; they differ only in a GRU)."""
     N, T, D_x = x.shape
     if i == 0:
-        return delta_x @ W_xh
+        return (delta_x.reshape(N * T, -1) @ W_xh).reshape(N, T, D_x)
     if i == 1:
         return dh0
     if i == 2:
@@ -172,9 +175,9 @@ def _lstm_forward(x, h0, c0, W_xh, W_hh, b_h, mask=None, saved=None):
     for t in range(T):
         z = gates[:, t]
         z += h @ W_hh_T
-        _expit(z[:, :2 * D], out=z[:, :2 * D])
+        _sigmoid_(z[:, :2 * D])
         np.tanh(z[:, 2 * D:3 * D], out=z[:, 2 * D:3 * D])
-        _expit(z[:, 3 * D:], out=z[:, 3 * D:])
+        _sigmoid_(z[:, 3 * D:])
         i, f, g, o = z[:, :D], z[:, D:2 * D], z[:, 2 * D:3 * D], z[:, 3 * D:]
         c_new = C[:, t]
         np.multiply(f, c, out=c_new)
@@ -269,7 +272,7 @@ def _gru_forward(x, h0, W_xh, W_hh, b_h, b_hn, mask=None, saved=None):
         z = gates[:, t]
         zh = h @ W_hh_T
         z[:, :2 * D] += zh[:, :2 * D]
-        _expit(z[:, :2 * D], out=z[:, :2 * D])
+        _sigmoid_(z[:, :2 * D])
         r, u, n = z[:, :D], z[:, D:2 * D], z[:, 2 * D:]
         hn = hidden_n[:, t]
         np.add(zh[:, 2 * D:], b_hn, out=hn)
