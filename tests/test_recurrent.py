@@ -310,3 +310,71 @@ def test_bad_constructor_arguments_are_clear_errors():
 def test_repr_names_the_sizes():
     assert repr(nn.RNN(2, 3, rng=0)) == "RNN(2, 3, nonlinearity='tanh')"
     assert repr(nn.LSTM(2, 3, num_layers=2, rng=0)) == "LSTM(2, 3, num_layers=2)"
+
+
+# ----------------------------------------------------------------- the worked solution (§9.3)
+
+NOTES_SPEC = {"W_xh": [[0.5, 0.1], [0.2, 0.4]], "W_hh": [[0.3, 0.6], [0.7, 0.1]],
+              "b_h": [0.1, 0.1], "W_hy": [[0.8, 0.4]], "b_y": [0.0],
+              "xs": [[1, 0], [0, 1]], "ys": [[0.5], [0.9]], "lr": 0.1}
+
+
+def test_explain_bptt_reproduces_section_9_3_in_its_layout():
+    """Every printed number of §9.3.3–9.3.5 (E as the unrounded 0.025396, see above)."""
+    rnn, out, xs, ys = notes_rnn()
+    sol = dg.explain.bptt(rnn, out, xs, ys, lr=0.1)
+    expected = {
+        "a^(1)[1]": 0.6, "a^(1)[2]": 0.3, "h^(1)[1]": 0.537050, "h^(1)[2]": 0.291313,
+        "h^(2)[1]": 0.489880, "h^(2)[2]": 0.718756, "yhat^(1)[1]": 0.546165,
+        "yhat^(2)[1]": 0.679406, "E": 0.025396, "delta_o^(1)[1]": 0.046165,
+        "delta_o^(2)[1]": -0.220594,
+        "delta_h^(1)[1]": -0.023598, "delta_h^(1)[2]": -0.060650,
+        "delta_h^(2)[1]": -0.134124, "delta_h^(2)[2]": -0.042653,
+        "dE/dW_hy[1,1]": -0.083272, "dE/dW_hy[1,2]": -0.145105, "dE/db_y[1]": -0.174429,
+        "dE/dW_xh[1,1]": -0.023598, "dE/dW_xh[1,2]": -0.134124,
+        "dE/dW_xh[2,1]": -0.060650, "dE/dW_xh[2,2]": -0.042653,
+        "dE/dW_hh[1,1]": -0.072031, "dE/dW_hh[1,2]": -0.039072,
+        "dE/dW_hh[2,1]": -0.022907, "dE/dW_hh[2,2]": -0.012425,
+        "dE/db_h[1]": -0.157722, "dE/db_h[2]": -0.103303,
+        "W_hh[1,1] new": 0.307203, "W_hh[1,2] new": 0.603907, "W_hh[2,1] new": 0.702291,
+        "W_hh[2,2] new": 0.101243, "W_hy[1,1] new": 0.808327, "W_hy[1,2] new": 0.414510,
+    }
+    values = sol.to_dict()
+    for key, value in expected.items():
+        assert values[key] == pytest.approx(value, abs=5e-7), key
+    # the two paths of eq. 9.14 at t = 1: W_hyᵀ δ_o⁽¹⁾ = [0.8, 0.4]·0.046165 and
+    # W_hhᵀ δ_h⁽²⁾ = [0.3·(−0.134124) + 0.7·(−0.042653), 0.6·(−0.134124) + 0.1·(−0.042653)]
+    assert values["W_hy^T delta_o^(1)[1]"] == pytest.approx(0.8 * 0.046165, abs=1e-6)
+    assert values["W_hh^T delta_h^(2)[2]"] == pytest.approx(
+        0.6 * -0.134124 + 0.1 * -0.042653, abs=1e-6)
+    assert values["W_hh^T delta_h^(3)[1]"] == 0.0
+    text = sol.to_text(precision=4)
+    assert "delta_h^(1)[2]        =  -0.0606" in text
+    assert "\\hat{y}" in sol.to_latex() and "| `E` |" in sol.to_markdown()
+
+
+def test_explain_cli_takes_an_rnn_spec(tmp_path, capsys):
+    import json
+
+    from deltagrad.cli import main
+
+    path = tmp_path / "rnn-spec.json"
+    path.write_text(json.dumps(NOTES_SPEC))
+    assert main(["explain", str(path), "--format", "json"]) == 0
+    values = json.loads(capsys.readouterr().out)["values"]
+    assert values["W_hh[1,1] new"] == pytest.approx(0.307203, abs=5e-7)
+    bad = dict(NOTES_SPEC, W_hh=[[0.3, 0.6]])
+    with pytest.raises(ValueError, match=r"W_hh has shape \(1, 2\); expected \(2, 2\)"):
+        dg.explain.build_recurrent(dg.explain.load_spec(bad))
+    with pytest.raises(ValueError, match="missing field"):
+        dg.explain.load_spec({"W_hh": [[1.0]]})
+
+
+def test_explain_bptt_refuses_what_it_cannot_show():
+    rnn, out, xs, ys = notes_rnn()
+    with pytest.raises(ValueError, match="one-layer nn.RNN"):
+        dg.explain.bptt(nn.LSTM(2, 2), out, xs, ys)
+    with pytest.raises(ValueError, match=r"ys must have shape \(2, 1\)"):
+        dg.explain.bptt(rnn, out, xs, [0.5, 0.9])
+    with pytest.raises(ValueError, match=r"xs must be one sequence \(T, 2\)"):
+        dg.explain.bptt(rnn, out, [1.0, 0.0], ys)

@@ -132,7 +132,8 @@ class Solution:
 
 _GREEK = {"delta": r"\delta", "Σ": r"\sum", "×": r"\times", "·": r"\cdot", "−": "-", "≥": r"\geq",
           "<": "<", "¬": r"\neg ", "∧": r"\wedge ", "η": r"\eta", "σ": r"\sigma", "½": r"\tfrac12",
-          "∂": r"\partial ", "→": r"\to", "′": "'", "²": "^2", "√": r"\sqrt"}
+          "∂": r"\partial ", "→": r"\to", "′": "'", "²": "^2", "√": r"\sqrt",
+          "yhat": r"\hat{y}", "ŷ": r"\hat{y}", "⊙": r"\odot ", "ᵀ": "^T"}
 
 
 def _latex_symbol(key: str) -> str:
