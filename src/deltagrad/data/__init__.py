@@ -4,8 +4,9 @@ and standardised one way everywhere.
 ``digits`` (8×8 handwritten digits, flat or as ``(N, 1, 8, 8)`` images) and the tabular sets
 ``iris``, ``wine``, ``breast_cancer`` and ``diabetes``; :func:`standardize` is the one
 standardisation helper; the long-range sequence tasks ``adding_problem``, ``temporal_order``
-and ``copy_memory`` (generated from a seed). Nothing is downloaded: scikit-learn ships these files
-(``pip install 'deltagrad[datasets]'``).
+and ``copy_memory`` (generated from a seed); ``text``: a real English corpus that ships with
+Python, character vocabularies and a character-level LSTM language model. Nothing is
+downloaded: scikit-learn ships its files (``pip install 'deltagrad[datasets]'``).
 
 Example:
     >>> import deltagrad as dg
@@ -14,6 +15,7 @@ Example:
     ((1437, 64), (360, 64))
 """
 
+from . import text
 from ._sklearn import record_loads
 from .digits import load_digits, load_digits_split
 from .sequences import SequenceTask, adding_problem, copy_memory, temporal_order
@@ -22,4 +24,4 @@ from .transforms import Standardizer, standardize
 
 __all__ = ["TABULAR", "SequenceTask", "Standardizer", "adding_problem", "copy_memory",
            "load_digits", "load_digits_split", "load_tabular", "load_tabular_split",
-           "record_loads", "standardize", "temporal_order"]
+           "record_loads", "standardize", "temporal_order", "text"]
