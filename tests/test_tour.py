@@ -48,7 +48,7 @@ def report(tmp_path_factory):
 def test_quick_tour_writes_every_section_and_image(report):
     page = (report / "index.html").read_text(encoding="utf-8")
     for title in ("Worked examples", "Training, regularisation", "error surface",
-                  "Logic with perceptrons"):
+                  "Logic with perceptrons", "Recurrent networks"):
         assert title in page
     parser = _Images()
     parser.feed(page)
@@ -90,7 +90,7 @@ def test_the_page_renders_in_headless_chromium(report, tmp_path):
 
 def test_the_page_shows_each_sections_running_time_and_only_the_data_sets_used(report):
     page = (report / "index.html").read_text(encoding="utf-8")
-    assert len(re.findall(r"<small>chapters [^<]* · \d+\.\d s</small>", page)) == 4
+    assert len(re.findall(r"<small>chapters [^<]* · \d+\.\d s</small>", page)) == 5
     intro = re.search(r"<p>(Every number.*?)</p>", page).group(1)
     assert "digits, diabetes, breast cancer" in intro and "wine" not in intro
 
@@ -99,7 +99,7 @@ def test_list_names_every_section(capsys):
     assert main(["tour", "--list"]) == 0
     names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
     assert names == [tour.name_of(s) for s in tour.SECTIONS]
-    assert names == ["worked_examples", "training", "error_surface", "logic"]
+    assert names == ["worked_examples", "training", "error_surface", "logic", "recurrent"]
 
 
 @pytest.mark.parametrize("name", [tour.name_of(s) for s in tour.SECTIONS])

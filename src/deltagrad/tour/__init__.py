@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import time
 
-from . import error_surface, logic, training, worked_examples
+from . import error_surface, logic, recurrent, training, worked_examples
 from .report import Report, Section
 
-SECTIONS = [worked_examples.section, training.section, error_surface.section, logic.section]
+SECTIONS = [worked_examples.section, training.section, error_surface.section, logic.section,
+            recurrent.section]
 
 TITLE = "deltagrad: a tour of the lecture notes on real data"
 
