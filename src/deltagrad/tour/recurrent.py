@@ -183,7 +183,7 @@ def _char_model(s, quick: bool) -> None:
     hidden, steps = (32, 40) if quick else (64, 250)
     model = corpus.char_model(vocab.size, hidden_size=hidden, rng=0)
     curve = corpus.fit_char_model(model, vocab, train, steps=steps, T=50, batch_size=32,
-                                  lr=0.01, time_budget=8 if quick else 60)
+                                  lr=0.01, time_budget=8 if quick else 30)
     held_out = corpus.bits_per_char(model, vocab, test[:20_000])
     baseline = corpus.unigram_bits_per_char(train, test, vocab.size)
     sample = corpus.sample(model, vocab, "The ", 300, temperature=0.6, seed=0)
