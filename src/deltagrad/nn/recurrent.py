@@ -77,13 +77,16 @@ class _Recurrent(Module):
     def _sequence(self, x) -> Tensor:
         """x as a Tensor (N, T, D_x) of the layer's dtype, or a clear error."""
         name = self._name()
-        if not isinstance(x, Tensor):
+        if not isinstance(x, Tensor):  # arrays and lists take the layer's dtype (as Linear)
             try:
-                x = Tensor(np.asarray(x, dtype=self.dtype) if not isinstance(x, np.ndarray)
-                           or x.dtype.kind in "biu" else x)
-            except (TypeError, ValueError) as err:
-                raise TypeError(f"{name}: x must be a numeric array (N, T, D_x): {err}") \
-                    from err
+                array = np.asarray(x)
+            except ValueError as err:  # ragged nested lists
+                raise ValueError(f"{name}: x must be a rectangular array (N, T, D_x): {err}") \
+                    from None
+            if array.dtype.kind not in "biuf":
+                raise TypeError(f"{name}: x must be a real numeric array (N, T, D_x), got "
+                                f"dtype {array.dtype}")
+            x = Tensor._wrap(array.astype(self.dtype, copy=False))
         if x.ndim != 3:
             raise ValueError(f"{name}: x must have shape (N, T, D_x) = (batch, time, "
                              f"{self.input_size}), got rank {x.ndim} shape {x.shape}")
