@@ -378,3 +378,13 @@ def test_explain_bptt_refuses_what_it_cannot_show():
         dg.explain.bptt(rnn, out, xs, [0.5, 0.9])
     with pytest.raises(ValueError, match=r"xs must be one sequence \(T, 2\)"):
         dg.explain.bptt(rnn, out, [1.0, 0.0], ys)
+
+
+def test_a_loss_mask_that_does_not_fit_the_outputs_is_a_clear_error():
+    y = dg.tensor(np.zeros((2, 3, 1)))
+    with pytest.raises(ValueError, match=r"mask must have shape \(N, T\).*got mask \(3, 2\)"):
+        dg.losses.sum_of_squares(y, np.zeros((2, 3, 1)), mask=np.ones((3, 2), dtype=bool))
+    with pytest.raises(ValueError, match="booleans or 0/1"):
+        dg.losses.sum_of_squares(y, np.zeros((2, 3, 1)), mask=np.full((2, 3), 2.0))
+    with pytest.raises(ValueError, match="sequence outputs"):
+        dg.losses.cross_entropy(dg.tensor(np.full((2, 3), 1 / 3)), [0, 1], mask=np.ones(2))
