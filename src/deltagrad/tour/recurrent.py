@@ -153,8 +153,8 @@ def _jacobian_figure(trained):
     import matplotlib.pyplot as plt
 
     lstm, sequence = trained
-    fig, ax = plt.subplots(figsize=(7, 4))
-    x = np.random.default_rng(0).normal(scale=1e-3, size=(50, 1))
+    fig, ax = plt.subplots(figsize=(7.5, 5))
+    x = np.random.default_rng(0).normal(scale=1e-6, size=(len(sequence), 1))
     for gamma1, colour in ((0.9, "tab:blue"), (1.1, "tab:red")):
         rnn = nn.RNN(1, 16, rng=0)
         Q, _ = np.linalg.qr(np.random.default_rng(1).normal(size=(16, 16)))
@@ -172,7 +172,7 @@ def _jacobian_figure(trained):
     ax.set_xlabel("T − k (steps back in time)")
     ax.set_ylabel("‖∂h⁽ᵀ⁾/∂h⁽ᵏ⁾‖₂   or   ∏ f⁽ⁱ⁾")
     ax.set_title("How far back a gradient reaches")
-    ax.legend(fontsize=8.5, loc="lower left")
+    ax.legend(fontsize=8.5, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
     ax.grid(alpha=0.3, which="both")
     fig.tight_layout()
     return fig, float(cells.max(axis=1)[0]), len(cells)
