@@ -39,6 +39,8 @@ def _targets(shape):
 SHAPES = [(), (4,), (3, 4)]
 BROADCAST = [((3, 4), (4,)), ((3, 1), (1, 4)), ((2, 3, 4), (3, 1)), ((), (3,))]
 
+_MASK = np.array([[True, True, False, True], [True, False, False, False]])  # (N, T) steps taken
+
 # name -> list of (function of tensors, input makers)
 CASES = {
     "add": [(lambda x, y: x + y, [_normal(a), _normal(b)]) for a, b in BROADCAST]
@@ -121,6 +123,20 @@ CASES = {
         (lambda a: ops.softmax_cross_entropy(
             a, _targets((4, 3))(np.random.default_rng(0)), ops.softmax(a),
             np.array([[0.5], [2.0], [1.0], [3.0]])), [_normal((4, 3))])],
+    "rnn_sequence": [
+        (lambda x, h0, W_xh, W_hh, b: ops.rnn_sequence(x, h0, W_xh, W_hh, b),
+         [_normal((2, 4, 3)), _normal((2, 2)), _normal((2, 3)), _normal((2, 2)), _normal((2,))]),
+        (lambda x, h0, W_xh, W_hh, b: ops.rnn_sequence(x, h0, W_xh, W_hh, b, "relu", _MASK),
+         [_normal((2, 4, 3)), _normal((2, 2)), _normal((2, 3)), _normal((2, 2)), _normal((2,))]),
+    ],
+    "lstm_sequence": [
+        (lambda x, h0, c0, W_xh, W_hh, b, m=m: ops.lstm_sequence(x, h0, c0, W_xh, W_hh, b, m),
+         [_normal((2, 4, 3)), _normal((2, 2)), _normal((2, 2)), _normal((8, 3)),
+          _normal((8, 2)), _normal((8,))]) for m in (None, _MASK)],
+    "gru_sequence": [
+        (lambda x, h0, W_xh, W_hh, b, b_hn, m=m: ops.gru_sequence(x, h0, W_xh, W_hh, b, b_hn, m),
+         [_normal((2, 4, 3)), _normal((2, 2)), _normal((6, 3)), _normal((6, 2)), _normal((6,)),
+          _normal((2,))]) for m in (None, _MASK)],
 }
 
 def _first_order(f):

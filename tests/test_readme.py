@@ -57,6 +57,11 @@ def test_explain_example_prints_the_engines_delta():
     assert printed[1].startswith("Practice question 1")
 
 
+def test_recurrent_example_prints_the_shapes_it_says():
+    [block] = [b for b in _python_blocks() if "nn.LSTM" in b]
+    assert _run(block).splitlines() == ["(2, 5, 8) (32, 8)"]
+
+
 def test_readme_names_the_two_setup_commands():
     text = README.read_text()
     assert "make run" in text and "make test" in text

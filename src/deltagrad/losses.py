@@ -56,19 +56,35 @@ def _reduce(E: Tensor, y: Tensor, reduction: str, loss: str) -> Tensor:
     raise ValueError(f"{loss}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
-def _pattern_weights(sample_weight, y: Tensor, loss: str):
-    """Per-pattern weights s_n as a (N, 1) array (E = Σ_n s_n E_n), or None."""
+def _pattern_weights(sample_weight, y: Tensor, loss: str, mask=None):
+    """Per-pattern weights s_n as a (N, 1) array (E = Σ_n s_n E_n), times the step mask
+    m_nt as (N, T, 1) for sequence outputs (E = Σ_n Σ_t m_nt E_nt, eq. 9.3), or None."""
+    steps = _step_mask(mask, y, loss)
     if sample_weight is None:
-        return None
+        return steps
     s = np.asarray(sample_weight.data if isinstance(sample_weight, Tensor) else sample_weight,
                    dtype=y.dtype)
-    if y.ndim != 2 or s.shape != (y.shape[0],):
+    if y.ndim not in (2, 3) or s.shape != (y.shape[0],):
         raise ValueError(f"{loss}: sample_weight must have one value per pattern, shape "
-                         f"({y.shape[0] if y.ndim == 2 else 'N'},), for y of shape (N, K); "
-                         f"got {s.shape} for y of shape {y.shape}")
+                         f"({y.shape[0] if y.ndim in (2, 3) else 'N'},), for y of shape "
+                         f"(N, K) or (N, T, K); got {s.shape} for y of shape {y.shape}")
     if not np.all(np.isfinite(s)) or np.any(s < 0):
         raise ValueError(f"{loss}: sample_weight must be finite and ≥ 0")
-    return s[:, None]
+    s = s.reshape((-1,) + (1,) * (y.ndim - 1))
+    return s if steps is None else s * steps
+
+
+def _step_mask(mask, y: Tensor, loss: str):
+    """The (N, T) mask of a padded batch of sequences as (N, T, 1) weights 0/1, or None."""
+    if mask is None:
+        return None
+    m = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+    if y.ndim != 3 or m.shape != y.shape[:2]:
+        raise ValueError(f"{loss}: mask must have shape (N, T) for sequence outputs y of "
+                         f"shape (N, T, K); got mask {m.shape} for y of shape {y.shape}")
+    if m.dtype != np.bool_ and (m.dtype.kind not in "biuf" or np.any((m != 0) & (m != 1))):
+        raise ValueError(f"{loss}: mask must hold booleans or 0/1 (True at real steps)")
+    return m.astype(y.dtype)[..., None]
 
 
 # the canonical pairs (eq. 3.9): with this output activation, ∂E/∂a_k = y_k − t_k
@@ -152,10 +168,12 @@ def _check_output(y: Tensor, loss: str) -> None:
         warnings.warn(reason, NonCanonicalPairWarning, stacklevel=3)
 
 
-def sum_of_squares(y, t, reduction: str = "sum", sample_weight=None) -> Tensor:
+def sum_of_squares(y, t, reduction: str = "sum", sample_weight=None, mask=None) -> Tensor:
     """E = ½ Σ_n ‖y_n − t_n‖² (eq. 2.3, 2.5); with ``sample_weight`` ½ Σ_n s_n ‖y_n − t_n‖².
 
     Shapes: ``y`` and ``t`` ``(N, K)`` (or any equal shapes). ``reduction="mean"`` divides by N.
+    For sequences ``(N, T, K)`` the sum runs over every step too (eq. 9.1, 9.3); ``mask``
+    ``(N, T)`` (False at padded steps) drops the padded steps from E and its gradient.
 
     Example:
         >>> import deltagrad as dg
@@ -164,24 +182,25 @@ def sum_of_squares(y, t, reduction: str = "sum", sample_weight=None) -> Tensor:
     """
     y, t = _check_pair(y, t, "sum_of_squares")
     _check_output(y, "sum_of_squares")
-    s = _pattern_weights(sample_weight, y, "sum_of_squares")
+    s = _pattern_weights(sample_weight, y, "sum_of_squares", mask)
     args = (y, t) if s is None else (y, t, s)
     return _reduce(ops.sum_of_squares_error(*args), y, reduction, "sum_of_squares")
 
 
-def binary_cross_entropy(y, t, reduction: str = "sum", sample_weight=None) -> Tensor:
+def binary_cross_entropy(y, t, reduction: str = "sum", sample_weight=None, mask=None) -> Tensor:
     """E = −Σ_n Σ_k {t_nk ln y_nk + (1 − t_nk) ln(1 − y_nk)} for K independent sigmoid outputs
     (eq. 2.9–2.10).
 
     After a sigmoid output the fused stable form on its pre-activation is used; bare
     probabilities from elsewhere are clipped to [1e-12, 1 − 1e-12].
 
-    Shapes: ``y`` and ``t`` ``(N, K)``; t in [0, 1].
+    Shapes: ``y`` and ``t`` ``(N, K)``; t in [0, 1]. Sequences ``(N, T, K)`` with an optional
+    ``mask`` ``(N, T)`` as in :func:`sum_of_squares`.
     """
     y, t = _check_pair(y, t, "binary_cross_entropy")
     if np.any((t.data < 0) | (t.data > 1)):
         raise ValueError("binary_cross_entropy: targets t must lie in [0, 1]")
-    s = _pattern_weights(sample_weight, y, "binary_cross_entropy")
+    s = _pattern_weights(sample_weight, y, "binary_cross_entropy", mask)
     _check_output(y, "binary_cross_entropy")
     if y._activation is not None and y._activation[0] == "sigmoid":
         args = (y._activation[1], t, y) if s is None else (y._activation[1], t, y, s)
@@ -223,18 +242,22 @@ def _identity(num_classes: int, dtype) -> np.ndarray:
 
 
 def cross_entropy(y, t, reduction: str = "sum", sample_weight=None,
-                  label_smoothing: float = 0.0, ignore_index: int | None = None) -> Tensor:
+                  label_smoothing: float = 0.0, ignore_index: int | None = None,
+                  mask=None) -> Tensor:
     """E = −Σ_n Σ_k t_nk ln y_nk for softmax outputs (eq. 9.2).
 
     Args:
         y: class probabilities ``(N, K)`` from a softmax output (fused, stable) or bare
             probabilities (clipped to ≥ 1e-12).
         t: integer labels ``(N,)`` in 0 … K−1, or one-hot / probability targets ``(N, K)``
-            (soft targets get a gradient when they require one).
+            (soft targets get a gradient when they require one); for sequences y
+            ``(N, T, K)``, labels ``(N, T)`` or targets ``(N, T, K)``.
         reduction: ``"sum"`` (the notes' E), ``"mean"`` (divided by N, or by the number of
             labels not ignored) or ``"none"`` (the vector of E_n, shape ``(N,)``).
         label_smoothing: ε in [0, 1]: the targets become (1 − ε) t + ε/K (as PyTorch).
         ignore_index: a label whose patterns contribute nothing (labels only, as PyTorch).
+        mask: ``(N, T)`` booleans for a padded batch of sequences, False at padded steps:
+            E = Σ_n Σ_t m_nt E_nt (eq. 9.2–9.3).
 
     With ``y = softmax(a)``, every option matches ``torch.nn.functional.cross_entropy(a, t)``
     with the same arguments (``reduction="sum"`` for the notes' E).
@@ -252,8 +275,8 @@ def cross_entropy(y, t, reduction: str = "sum", sample_weight=None,
     _check_choice(reduction, REDUCTIONS + ("none",), "reduction", "cross_entropy")
     _check_output(y, "cross_entropy")
     labels = y.ndim >= 1 and t_data.shape == y.shape[:-1]
-    if labels and _plain_labels(y, t_data, reduction, sample_weight, label_smoothing,
-                                ignore_index):
+    if labels and mask is None and _plain_labels(y, t_data, reduction, sample_weight,
+                                                 label_smoothing, ignore_index):
         E = ops.softmax_cross_entropy_labels(y._activation[1], Tensor._wrap(t_data), y)
         return _reduce(E, y, reduction, "cross_entropy")
     keep = None
@@ -266,7 +289,7 @@ def cross_entropy(y, t, reduction: str = "sum", sample_weight=None,
                              f"{y.shape[:-1]}, not to targets of shape {t_data.shape}")
         y, t = _check_pair(y, t, "cross_entropy")
     t = _smoothed(t, label_smoothing, y.shape[-1] if y.ndim else 1)
-    s = _pattern_weights(sample_weight, y, "cross_entropy")
+    s = _pattern_weights(sample_weight, y, "cross_entropy", mask)
     if keep is not None:
         s = keep if s is None else s * keep
     per_pattern = reduction == "none"

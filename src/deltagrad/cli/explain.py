@@ -1,5 +1,6 @@
 """``deltagrad explain``: a worked solution of a forward and backward pass, printed like the
-notes — for a network given as a JSON spec, or for the practice questions of §3.4."""
+notes — for a network given as a JSON spec (an RNN spec gives backpropagation through time,
+§9.3), or for the practice questions of §3.4."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ EXAMPLE = "deltagrad explain --question 1 --format markdown --precision 4"
 
 def add_arguments(parser) -> None:
     parser.add_argument("spec", nargs="?", help="a JSON spec: sizes, activations, weights, "
-                                                "biases, x, t, loss, lr")
+                                                "biases, x, t, loss, lr; or an RNN: W_xh, "
+                                                "W_hh, b_h, W_hy, b_y, xs, ys, lr")
     parser.add_argument("--question", choices=["1", "2", "3"],
                         help="solve a practice question of §3.4 instead")
     parser.add_argument("--format", choices=["text", "markdown", "latex", "json"],
@@ -25,14 +27,19 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from ..explain import backprop, build, load_spec, question
+    from ..explain import backprop, bptt, build, build_recurrent, is_recurrent, load_spec, \
+        question
 
     if (args.spec is None) == (args.question is None):
         raise ValueError("give either a SPEC.json or --question 1|2|3")
     if args.question is not None:
         solution = question(args.question, precision=args.precision, lr=args.lr)
+    elif is_recurrent(spec := load_spec(args.spec)):
+        rnn, out, xs, ys, lr = build_recurrent(spec)
+        solution = bptt(rnn, out, xs, ys, lr=args.lr if args.lr is not None else lr,
+                        precision=args.precision)
     else:
-        model, x, t, loss, lr = build(load_spec(args.spec))
+        model, x, t, loss, lr = build(spec)
         solution = backprop(model, x, t, loss=loss, lr=args.lr if args.lr is not None else lr,
                             precision=args.precision)
     if args.format == "latex":  # a document that compiles as it is

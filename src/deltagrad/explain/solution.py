@@ -183,10 +183,11 @@ _GREEK = {"delta": r"\delta", "Σ": r"\sum", "×": r"\times", "·": r"\cdot", "�
           "→": r"\to ", "←": r"\leftarrow ", "′": "'", "²": "^2", "√": r"\sqrt",
           "≈": r"\approx ", "δ": r"\delta ", "…": r"\ldots ", "α": r"\alpha ",
           "β": r"\beta ", "γ": r"\gamma ", "λ": r"\lambda ", "ε": r"\varepsilon ",
-          "∞": r"\infty ", "—": r"\text{ --- }", "–": "-", "±": r"\pm "}
+          "∞": r"\infty ", "—": r"\text{ --- }", "–": "-", "±": r"\pm ",
+          "yhat": r"\hat{y}", "ŷ": r"\hat{y}", "⊙": r"\odot ", "ᵀ": "^T"}
 _FUNCTIONS = ("ln", "exp", "log", "tanh", "sigmoid", "identity", "relu", "softmax", "step")
 # a word with one of these is mathematics: it goes inside $…$ in a heading or note
-_MATH_MARKS = set("^_=+Σδ∂½²·×−→←≥≤¬∧∨⊕ησ′√≈αβγλε±")
+_MATH_MARKS = set("^_=+Σδ∂½²·×−→←≥≤¬∧∨⊕ησ′√≈αβγλε±ŷ⊙ᵀ")
 _CITATION = re.compile(r"\((?:eq\.|eqs\.|Rule|§|Example|Remark)[^)]*\)[,:;.]?")
 
 

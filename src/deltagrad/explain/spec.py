@@ -7,6 +7,12 @@ A spec::
      "weights": [[[0.5, 0.2], [-0.3, 0.8]], [[1.0, -0.5]]],   # W^(l)[j][i] = w_ji
      "biases": [[0.1, 0.0], [0.2]],
      "x": [1.0, 0.5], "t": [1.0], "loss": "sum_of_squares", "lr": 0.1}
+
+or, for backpropagation through time (§9.3), an RNN with its output layer (eq. 8.6–8.9)::
+
+    {"W_xh": [[0.5, 0.1], [0.2, 0.4]], "W_hh": [[0.3, 0.6], [0.7, 0.1]], "b_h": [0.1, 0.1],
+     "W_hy": [[0.8, 0.4]], "b_y": [0.0], "nonlinearity": "tanh",
+     "xs": [[1, 0], [0, 1]], "ys": [[0.5], [0.9]], "lr": 0.1}
 """
 
 from __future__ import annotations
@@ -18,9 +24,19 @@ import numpy as np
 
 from .. import _validate as check
 from ..nn.container import MLP, parse_sizes
+from ..nn.linear import Linear
+from ..nn.recurrent import RNN
 
 REQUIRED = ("sizes", "weights", "biases", "x", "t")
 OPTIONAL = ("activations", "hidden", "output", "loss", "lr")
+
+
+RECURRENT_REQUIRED = ("W_xh", "W_hh", "b_h", "W_hy", "b_y", "xs", "ys")
+
+
+def is_recurrent(spec: dict) -> bool:
+    """A spec of an RNN (it names W_hh) rather than a feed-forward network."""
+    return "W_hh" in spec
 
 
 def load_spec(source) -> dict:
@@ -38,6 +54,12 @@ def load_spec(source) -> dict:
             raise ValueError(f"spec: not valid JSON ({err})") from err
     if not isinstance(spec, dict):
         raise ValueError(f"spec: expected a JSON object {{...}}, got {type(spec).__name__}")
+    if is_recurrent(spec):
+        missing = [field for field in RECURRENT_REQUIRED if field not in spec]
+        if missing:
+            raise ValueError(f"spec: missing field(s) {missing}; an RNN spec needs "
+                             f"{list(RECURRENT_REQUIRED)} and optionally nonlinearity, lr")
+        return spec
     missing = [field for field in REQUIRED if field not in spec]
     if missing:
         raise ValueError(f"spec: missing field(s) {missing}; a spec needs {list(REQUIRED)} "
@@ -111,3 +133,22 @@ def build(spec: dict):
     if lr is not None:
         check.positive(lr, "lr", "spec")
     return model, x, t, loss, lr
+
+
+def build_recurrent(spec: dict):
+    """``(rnn, output_layer, xs, ys, lr)`` from a checked RNN spec."""
+    W_xh = np.asarray(spec["W_xh"], dtype=np.float64)
+    W_hy = np.asarray(spec["W_hy"], dtype=np.float64)
+    if W_xh.ndim != 2 or W_hy.ndim != 2:
+        raise ValueError(f"spec: W_xh and W_hy must be matrices (D_h × D_x, D_y × D_h), got "
+                         f"shapes {W_xh.shape} and {W_hy.shape}")
+    rnn = RNN(W_xh.shape[1], W_xh.shape[0], nonlinearity=spec.get("nonlinearity", "tanh"),
+              rng=0)
+    out = Linear(W_hy.shape[1], W_hy.shape[0], rng=0)
+    for field, param in (("W_xh", rnn.W_xh), ("W_hh", rnn.W_hh), ("b_h", rnn.b_h),
+                         ("W_hy", out.weight), ("b_y", out.bias)):
+        value = np.asarray(spec[field], dtype=np.float64)
+        if value.shape != param.shape:
+            raise ValueError(f"spec: {field} has shape {value.shape}; expected {param.shape}")
+        param.data[...] = value
+    return rnn, out, spec["xs"], spec["ys"], spec.get("lr")

@@ -1,5 +1,6 @@
 """Layers and networks: Module, Parameter, Linear, activations, Sequential, MLP, FeedForward,
-and the convolutional layers Conv2d, MaxPool2d, AvgPool2d, Flatten, Dropout."""
+the convolutional layers Conv2d, MaxPool2d, AvgPool2d, Flatten, Dropout, and the recurrent
+layers RNN, LSTM, GRU and RecurrentNetwork."""
 
 from . import utils
 from .activation import ACTIVATIONS, Identity, ReLU, Sigmoid, Softmax, Step, Tanh, activation
@@ -11,12 +12,13 @@ from .conv import AvgPool2d, Conv2d, Dropout, Flatten, MaxPool2d
 from .feedforward import FeedForward
 from .linear import Linear
 from .module import Module, Parameter
+from .recurrent import GRU, LSTM, RNN, RecurrentNetwork
 
 __all__ = [
-    "ACTIVATIONS", "AvgPool2d", "Conv2d", "Dropout", "FeedForward", "Flatten", "Identity",
-    "Linear", "MLP", "MaxPool2d", "Module", "Parameter", "ReLU",
-    "Sequential", "Sigmoid", "Softmax", "Step", "Tanh", "activation", "identity", "parse_sizes",
-    "relu", "sigmoid", "softmax", "step", "tanh", "utils",
+    "ACTIVATIONS", "AvgPool2d", "Conv2d", "Dropout", "FeedForward", "Flatten", "GRU",
+    "Identity", "LSTM", "Linear", "MLP", "MaxPool2d", "Module", "Parameter", "RNN", "ReLU",
+    "RecurrentNetwork", "Sequential", "Sigmoid", "Softmax", "Step", "Tanh", "activation",
+    "identity", "parse_sizes", "relu", "sigmoid", "softmax", "step", "tanh", "utils",
     "ELU", "GELU", "LeakyReLU", "SiLU", "Softplus", "elu", "gelu", "leaky_relu", "silu",
     "softplus",
 ]

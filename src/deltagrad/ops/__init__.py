@@ -12,6 +12,7 @@ from .elementwise import abs, add, astype, clip, cos, div, erf, exp, log, maximu
 from .linalg import dense, einsum, linear, matmul
 from .loss import (sigmoid_binary_cross_entropy, softmax_cross_entropy,
                    softmax_cross_entropy_labels, sum_of_squares_error)
+from .recurrent import gru_sequence, lstm_sequence, rnn_sequence
 from .reduce import argmax, argmin, cumsum, keep_reduced_axes, log_softmax, logsumexp, max, \
     mean, prod, softmax, std, sum, var
 from .shape import broadcast_to, concatenate, getitem, index_put, pad, repeat, reshape, split, \
@@ -28,5 +29,5 @@ __all__ = [
     "abs", "argmax", "argmin", "clip", "cos", "cumsum", "einsum", "elu", "erf", "gelu",
     "leaky_relu", "maximum", "minimum", "pad", "prod", "repeat", "sign", "silu", "sin",
     "softplus", "split", "sqrt", "std", "tile", "tril", "triu", "var", "avg_pool2d", "conv2d",
-    "max_pool2d",
+    "max_pool2d", "gru_sequence", "lstm_sequence", "rnn_sequence",
 ]

@@ -1,0 +1,360 @@
+"""Recurrent layers (chapters 8–10): RNN (eq. 8.6–8.7), LSTM (eq. 10.4–10.6) and GRU.
+
+Each layer runs the whole sequence as one fused primitive of ``ops.recurrent`` whose VJP is
+backpropagation through time. Inputs are batch-first ``(N, T, D_x)``; an output layer
+(``nn.Linear``, eq. 8.8) applies to every step of the returned states ``(N, T, D_h)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _state, ops
+from .. import _validate as check
+from ..ops import recurrent as fused
+from ..tensor import Tensor
+from .module import Module, Parameter
+from .registry import config_of, positive, savable
+
+NONLINEARITIES = ("tanh", "relu")
+
+
+class _Recurrent(Module):
+    """What RNN, LSTM and GRU share: sizes, stacked layers, initial states, masks, saving.
+
+    Layer ℓ's parameters are ``W_xh``, ``W_hh``, ``b_h`` (eq. 8.6) for ℓ = 0 and
+    ``W_xh_l1``, ``W_hh_l1``, ``b_h_l1``, … above it; layer ℓ + 1 reads layer ℓ's states.
+    """
+
+    gates = 1  # G: the blocks of D_h rows stacked in W_xh, W_hh, b_h
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, rng=None,
+                 dtype=None):
+        super().__init__()
+        owner = type(self).__name__
+        self.input_size = check.positive_int(input_size, "input_size", owner)
+        self.hidden_size = check.positive_int(hidden_size, "hidden_size", owner)
+        self.num_layers = check.positive_int(num_layers, "num_layers", owner)
+        dtype = check.float_dtype(dtype, owner)
+        for layer in range(self.num_layers):
+            width = self.input_size if layer == 0 else self.hidden_size
+            for name, shape in self._parameter_shapes(width, self.hidden_size).items():
+                setattr(self, name + self._suffix(layer), Parameter(np.zeros(shape, dtype=dtype)))
+        self.reset_parameters(rng)
+
+    @classmethod
+    def _parameter_shapes(cls, width: int, hidden: int) -> dict:
+        """Each layer's parameters: W_xh (G·D_h, width), W_hh (G·D_h, D_h), b_h (G·D_h,)."""
+        return {"W_xh": (cls.gates * hidden, width), "W_hh": (cls.gates * hidden, hidden),
+                "b_h": (cls.gates * hidden,)}
+
+    @staticmethod
+    def _suffix(layer: int) -> str:
+        return "" if layer == 0 else f"_l{layer}"
+
+    def layer_parameters(self, layer: int) -> dict:
+        """Layer ``layer``'s parameters by their names without the suffix: W_xh, W_hh, b_h…"""
+        suffix = self._suffix(layer)
+        return {name: getattr(self, name + suffix)
+                for name in self._parameter_shapes(1, self.hidden_size)}
+
+    def reset_parameters(self, rng=None) -> None:
+        """Every weight and bias Uniform(−k, k) with k = 1/√D_h (as ``torch.nn``)."""
+        rng = _state.get_rng(rng)
+        limit = 1.0 / np.sqrt(self.hidden_size)
+        for p in self.parameters():
+            p.data = rng.uniform(-limit, limit, size=p.shape).astype(p.dtype)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.W_xh.dtype
+
+    # -------------------------------------------------------------------- checking inputs
+
+    def _name(self) -> str:
+        return f"{type(self).__name__}({self.input_size}, {self.hidden_size})"
+
+    def _sequence(self, x) -> Tensor:
+        """x as a Tensor (N, T, D_x) of the layer's dtype, or a clear error."""
+        name = self._name()
+        if not isinstance(x, Tensor):  # arrays and lists take the layer's dtype (as Linear)
+            try:
+                array = np.asarray(x)
+            except ValueError as err:  # ragged nested lists
+                raise ValueError(f"{name}: x must be a rectangular array (N, T, D_x): {err}") \
+                    from None
+            if array.dtype.kind not in "biuf":
+                raise TypeError(f"{name}: x must be a real numeric array (N, T, D_x), got "
+                                f"dtype {array.dtype}")
+            x = Tensor._wrap(array.astype(self.dtype, copy=False))
+        if x.ndim != 3:
+            raise ValueError(f"{name}: x must have shape (N, T, D_x) = (batch, time, "
+                             f"{self.input_size}), got rank {x.ndim} shape {x.shape}")
+        if x.shape[0] == 0 or x.shape[1] == 0:
+            raise ValueError(f"{name}: x has shape {x.shape}: an empty batch or an empty "
+                             "sequence (T = 0) has no states; give at least one step")
+        if x.shape[2] != self.input_size:
+            raise ValueError(f"{name}: expected {self.input_size} input features per step, "
+                             f"got shape {x.shape}")
+        if x.dtype != self.dtype:
+            raise TypeError(f"{name}: input dtype {x.dtype} does not match the layer's dtype "
+                            f"{self.dtype}; convert with x.astype({str(self.dtype)!r})")
+        return x
+
+    def _state_shape(self, N: int) -> tuple:
+        if self.num_layers == 1:
+            return (N, self.hidden_size)
+        return (self.num_layers, N, self.hidden_size)
+
+    def _initial(self, h0, N: int, what: str = "h0") -> list:
+        """One (N, D_h) initial state per layer: zeros (the notes' h⁽⁰⁾ = 0) or ``h0``."""
+        shape = self._state_shape(N)
+        if h0 is None:
+            zeros = Tensor._wrap(np.zeros((N, self.hidden_size), dtype=self.dtype))
+            return [zeros] * self.num_layers
+        if not isinstance(h0, Tensor):
+            h0 = Tensor(np.asarray(h0, dtype=self.dtype))
+        if h0.shape != shape:
+            layers = "" if self.num_layers == 1 else " (num_layers, N, D_h)"
+            raise ValueError(f"{self._name()}: {what} must have shape {shape}{layers} for a "
+                             f"batch of {N}, got {h0.shape}")
+        if h0.dtype != self.dtype:
+            raise TypeError(f"{self._name()}: {what} dtype {h0.dtype} does not match the "
+                            f"layer's dtype {self.dtype}")
+        return [h0] if self.num_layers == 1 else [h0[k] for k in range(self.num_layers)]
+
+    def _mask(self, mask, x: Tensor):
+        """A boolean (N, T) array, or None."""
+        if mask is None:
+            return None
+        mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+        if mask.shape != x.shape[:2]:
+            raise ValueError(f"{self._name()}: mask must have shape (N, T) = {x.shape[:2]} "
+                             f"for x of shape {x.shape}, got {mask.shape}")
+        if mask.dtype != np.bool_:
+            if mask.dtype.kind not in "biuf" or not np.all((mask == 0) | (mask == 1)):
+                raise ValueError(f"{self._name()}: mask must hold booleans or 0/1 (True "
+                                 f"where a step is real, False where it is padding)")
+            mask = mask.astype(bool)
+        return mask
+
+    def forward(self, x, h0=None, mask=None):
+        """All states of the last layer (N, T, D_h) and the last state of each layer."""
+        x = self._sequence(x)
+        mask = self._mask(mask, x)
+        last = []
+        for layer, h in enumerate(self._initial(h0, x.shape[0])):
+            x = self._layer(x, h, self.layer_parameters(layer), mask)
+            last.append(x[:, -1])
+        return x, self._last(last)
+
+    def _last(self, states: list) -> Tensor:
+        return states[0] if self.num_layers == 1 else ops.stack(states, axis=0)
+
+    # -------------------------------------------------------------------------- saving
+
+    def extra_repr(self) -> str:
+        layers = "" if self.num_layers == 1 else f", num_layers={self.num_layers}"
+        return f"{self.input_size}, {self.hidden_size}{layers}"
+
+    def config(self) -> dict:
+        return {"input_size": self.input_size, "hidden_size": self.hidden_size,
+                "num_layers": self.num_layers, "dtype": str(self.dtype)}
+
+    @classmethod
+    def _from_spec(cls, spec, **extra):
+        D_x = spec.get("input_size", int, positive)
+        D_h = spec.get("hidden_size", int, positive)
+        layers = spec.get("num_layers", int, positive)
+        sizes = [cls._parameter_shapes(D_x if k == 0 else D_h, D_h) for k in range(layers)]
+        spec.reserve(sum(int(np.prod(shape)) for layer in sizes for shape in layer.values()))
+        return cls(D_x, D_h, num_layers=layers, dtype=spec.dtype(), rng=0, **extra)
+
+    @classmethod
+    def from_config(cls, spec):
+        return cls._from_spec(spec)
+
+
+@savable()
+class RNN(_Recurrent):
+    """The recurrent layer of eq. 8.6–8.7: a⁽ᵗ⁾ = W_hh h⁽ᵗ⁻¹⁾ + W_xh x⁽ᵗ⁾ + b_h, h⁽ᵗ⁾ = f(a⁽ᵗ⁾).
+
+    Args:
+        input_size: D_x.
+        hidden_size: D_h.
+        nonlinearity: f, ``"tanh"`` (the notes') or ``"relu"``.
+        num_layers: stacked layers, each reading the states of the one below.
+        rng, dtype: initial weights (Uniform(±1/√D_h)) and float dtype.
+
+    Shape:
+        ``x`` (N, T, D_x); ``h0`` (N, D_h), or (num_layers, N, D_h), zeros when omitted;
+        ``mask`` (N, T) booleans, False at padded steps (their state is carried over, so
+        they change nothing). Returns (all states of the last layer (N, T, D_h), the last
+        state (N, D_h) or (num_layers, N, D_h)). ``W_xh`` is (D_h, D_x), ``W_hh`` (D_h, D_h).
+
+    Example:
+        >>> import numpy as np, deltagrad as dg
+        >>> rnn = dg.nn.RNN(2, 3, rng=0)
+        >>> H, h_last = rnn(np.ones((4, 5, 2)))
+        >>> H.shape, h_last.shape
+        ((4, 5, 3), (4, 3))
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, nonlinearity: str = "tanh",
+                 num_layers: int = 1, rng=None, dtype=None):
+        nonlinearity = check.choice(nonlinearity, NONLINEARITIES, "nonlinearity", "RNN")
+        super().__init__(input_size, hidden_size, num_layers, rng=rng, dtype=dtype)
+        self.nonlinearity = nonlinearity
+
+    def _layer(self, x, h0, p, mask) -> Tensor:
+        return fused.rnn_sequence(x, h0, p["W_xh"], p["W_hh"], p["b_h"],
+                                  nonlinearity=self.nonlinearity, mask=mask)
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + f", nonlinearity={self.nonlinearity!r}"
+
+    def config(self) -> dict:
+        return {**super().config(), "nonlinearity": self.nonlinearity}
+
+    @classmethod
+    def from_config(cls, spec):
+        return cls._from_spec(spec, nonlinearity=spec.get("nonlinearity", str,
+                                                          NONLINEARITIES.__contains__))
+
+
+@savable()
+class LSTM(_Recurrent):
+    """Long short-term memory (chapter 10): gates i, f, o and the candidate C̃ from
+    z = W_xh x⁽ᵗ⁾ + W_hh h⁽ᵗ⁻¹⁾ + b_h (eq. 10.4), the additive cell
+    C⁽ᵗ⁾ = f ⊙ C⁽ᵗ⁻¹⁾ + i ⊙ C̃ (eq. 10.6) and h⁽ᵗ⁾ = o ⊙ tanh C⁽ᵗ⁾.
+
+    ``W_xh`` (4D_h, D_x), ``W_hh`` (4D_h, D_h) and ``b_h`` (4D_h,) stack the rows of the gates
+    in the order i, f, C̃, o (as ``torch.nn.LSTM``). The forget-gate bias starts at 1, so the
+    cell path ∏ f⁽ⁱ⁾ (eq. 10.7) starts open.
+
+    Shape:
+        ``x`` (N, T, D_x); ``h0`` a pair (h⁽⁰⁾, C⁽⁰⁾) of (N, D_h) (or (num_layers, N, D_h))
+        arrays, zeros when omitted; ``mask`` (N, T) as for :class:`RNN`. Returns
+        (all hidden states (N, T, D_h), (the last h, the last C)).
+
+    Example:
+        >>> import numpy as np, deltagrad as dg
+        >>> lstm = dg.nn.LSTM(2, 3, rng=0)
+        >>> H, (h, c) = lstm(np.ones((4, 5, 2)))
+        >>> H.shape, c.shape
+        ((4, 5, 3), (4, 3))
+    """
+
+    gates = 4
+
+    def reset_parameters(self, rng=None) -> None:
+        """Uniform(±1/√D_h) as ``torch.nn.LSTM``, then forget-gate biases set to 1."""
+        super().reset_parameters(rng)
+        D = self.hidden_size
+        for layer in range(self.num_layers):
+            self.layer_parameters(layer)["b_h"].data[D:2 * D] = 1.0
+
+    def forward(self, x, h0=None, mask=None):
+        x = self._sequence(x)
+        mask = self._mask(mask, x)
+        N, T = x.shape[:2]
+        if h0 is None:
+            h0s = c0s = self._initial(None, N)
+        else:
+            if not isinstance(h0, (tuple, list)) or len(h0) != 2:
+                raise TypeError(f"{self._name()}: h0 must be a pair (h0, c0) of initial "
+                                f"hidden and cell states, got {type(h0).__name__}")
+            h0s, c0s = self._initial(h0[0], N, "h0"), self._initial(h0[1], N, "c0")
+        last_h, last_c = [], []
+        for layer in range(self.num_layers):
+            p = self.layer_parameters(layer)
+            out = fused.lstm_sequence(x, h0s[layer], c0s[layer], p["W_xh"], p["W_hh"],
+                                      p["b_h"], mask=mask)
+            x = out[:, :T]
+            last_h.append(out[:, T - 1])
+            last_c.append(out[:, T])
+        return x, (self._last(last_h), self._last(last_c))
+
+
+@savable()
+class GRU(_Recurrent):
+    """Gated recurrent unit (as ``torch.nn.GRU``): reset r = σ(z_r), update u = σ(z_u),
+    candidate n = tanh(W_xn x⁽ᵗ⁾ + b_n + r ⊙ (W_hn h⁽ᵗ⁻¹⁾ + b_hn)),
+    h⁽ᵗ⁾ = (1 − u) ⊙ n + u ⊙ h⁽ᵗ⁻¹⁾, with z_r, z_u from W_xh x⁽ᵗ⁾ + W_hh h⁽ᵗ⁻¹⁾ + b_h.
+
+    ``W_xh`` (3D_h, D_x), ``W_hh`` (3D_h, D_h), ``b_h`` (3D_h,) stack r, u, n; ``b_hn`` (D_h,)
+    is the recurrent bias inside the reset gate (torch's b_hn; torch's b_hr, b_hz add into
+    ``b_h``). Shapes and returns as :class:`RNN`.
+
+    Example:
+        >>> import numpy as np, deltagrad as dg
+        >>> H, h = dg.nn.GRU(2, 3, rng=0)(np.ones((4, 5, 2)))
+        >>> H.shape
+        (4, 5, 3)
+    """
+
+    gates = 3
+
+    @classmethod
+    def _parameter_shapes(cls, width: int, hidden: int) -> dict:
+        return {**super()._parameter_shapes(width, hidden), "b_hn": (hidden,)}
+
+    def _layer(self, x, h0, p, mask) -> Tensor:
+        return fused.gru_sequence(x, h0, p["W_xh"], p["W_hh"], p["b_h"], p["b_hn"], mask=mask)
+
+
+@savable()
+class RecurrentNetwork(Module):
+    """A recurrent layer with an output layer (eq. 8.8–8.9): o⁽ᵗ⁾ = W_hy h⁽ᵗ⁾ + b_y at every step
+    (many-to-many), or only at the last step (``many_to_one=True``).
+
+    Args:
+        recurrent: an ``RNN``, ``LSTM`` or ``GRU``.
+        output: the output layer, applied to each state: ``Linear(D_h, D_y)``, or a
+            ``Sequential(Linear, Softmax())`` for classification (eq. 9.2).
+        many_to_one: predict from the last state h⁽ᵀ⁾ only.
+
+    Shape:
+        ``x`` (N, T, D_x) → (N, T, D_y), or (N, D_y) when many-to-one. ``forward(x, h0=None,
+        mask=None)`` as the recurrent layer's; ``fit`` can train it like any model.
+
+    Example:
+        >>> import numpy as np, deltagrad as dg
+        >>> net = dg.nn.RecurrentNetwork(dg.nn.LSTM(2, 8, rng=0), dg.nn.Linear(8, 1, rng=1),
+        ...                              many_to_one=True)
+        >>> net(np.ones((5, 20, 2))).shape
+        (5, 1)
+    """
+
+    def __init__(self, recurrent: _Recurrent, output: Module, many_to_one: bool = False):
+        super().__init__()
+        if not isinstance(recurrent, _Recurrent):
+            raise TypeError(f"RecurrentNetwork: recurrent must be an RNN, LSTM or GRU, got "
+                            f"{type(recurrent).__name__}")
+        if not isinstance(output, Module):
+            raise TypeError(f"RecurrentNetwork: output must be a Module, got "
+                            f"{type(output).__name__}")
+        self.recurrent = recurrent
+        self.output = output
+        self.many_to_one = check.boolean(many_to_one, "many_to_one", "RecurrentNetwork")
+
+    def forward(self, x, h0=None, mask=None) -> Tensor:
+        H, last = self.recurrent(x, h0, mask)
+        if not self.many_to_one:
+            return self.output(H)
+        if isinstance(self.recurrent, LSTM):
+            last = last[0]
+        return self.output(last if self.recurrent.num_layers == 1 else last[-1])
+
+    def extra_repr(self) -> str:
+        return f"many_to_one={self.many_to_one}"
+
+    def config(self) -> dict:
+        return {"recurrent": config_of(self.recurrent), "output": config_of(self.output),
+                "many_to_one": self.many_to_one}
+
+    @classmethod
+    def from_config(cls, spec):
+        recurrent = spec.module(spec.get("recurrent", dict), f"{spec.where}.recurrent")
+        output = spec.module(spec.get("output", dict), f"{spec.where}.output")
+        return cls(recurrent, output, many_to_one=spec.get("many_to_one", bool))
