@@ -177,7 +177,7 @@ class Solution:
                 "\\end{document}\n")
 
 
-_GREEK = {"delta": r"\delta", "Σ": r"\sum", "×": r"\times", "·": r"\cdot", "−": "-",
+_GREEK = {"delta": r"\delta", "Σ": r"\sum", "×": r"\times", "·": r"\cdot ", "−": "-",
           "≥": r"\geq", "≤": r"\leq", "¬": r"\neg ", "∧": r"\wedge ", "∨": r"\vee ",
           "⊕": r"\oplus ", "η": r"\eta", "σ": r"\sigma", "½": r"\tfrac12", "∂": r"\partial ",
           "→": r"\to ", "←": r"\leftarrow ", "′": "'", "²": "^2", "√": r"\sqrt",
