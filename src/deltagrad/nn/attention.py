@@ -132,7 +132,7 @@ class MultiHeadAttention(Module):
         combined = head_mask(mask, key_mask, query.shape[0], repr(self))
         weights = None
         if need_weights or (self.training and self.dropout > 0):
-            scale = 1.0 / np.sqrt(self.embed_dim // self.num_heads)
+            scale = 1.0 / float(np.sqrt(self.embed_dim // self.num_heads))
             weights = functional.attention_weights(
                 ops.matmul(q, k.swapaxes(-1, -2)) * scale, combined, causal)
             y = ops.matmul(self.attn_dropout(weights), v)

@@ -163,6 +163,8 @@ def scaled_dot_product_attention(q, k, v, mask=None, causal: bool = False,
     except ValueError:
         raise ValueError(f"{owner}: the leading dimensions of q {q.shape}, k {k.shape} and "
                          f"v {v.shape} do not broadcast") from None
-    scale = 1.0 / np.sqrt(q.shape[-1]) if scale is None else check.real(scale, "scale", owner)
+    if scale is None:
+        scale = 1.0 / float(np.sqrt(q.shape[-1]))
+    scale = check.real(scale, "scale", owner)
     mask = attention_mask(mask, causal, batch + (q.shape[-2], k.shape[-2]), owner)
     return sdpa(q, k, v, scale=scale, mask=mask)
