@@ -350,3 +350,51 @@ def test_float32_models_stay_float32_through_forward_and_backward():
     assert logits.dtype == np.float32
     logits.sum().backward()
     assert all(p.grad.dtype == np.float32 for p in lm.parameters())
+
+
+# ---- the worked head -------------------------------------------------------------------------
+def test_explain_attention_head_shows_the_engine_numbers_of_eq_11_1_to_11_3_and_backward():
+    """Three tokens, d = 2. Row 1 of the scores: s_1m = q_1·k_m/√2 = (1/√2, 0, 1/√2), so
+    a_13 = e^{1/√2} / (2 e^{1/√2} + 1); the rest against NumPy and torch's autograd."""
+    rng = np.random.default_rng(13)
+    x = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    v = rng.normal(size=(3, 2))
+    g = rng.normal(size=(3, 2))
+    sol = dg.explain.attention_head(x, x, v, grad_output=g)
+    e = np.exp(1 / np.sqrt(2))
+    assert sol["a_13"] == pytest.approx(e / (2 * e + 1), rel=1e-14)
+    s = x @ x.T / np.sqrt(2)
+    a = np.exp(s) / np.exp(s).sum(axis=1, keepdims=True)
+    for n in range(3):
+        assert sol[f"Σ_m a_{n + 1}m"] == pytest.approx(1.0, abs=1e-15)
+        for m in range(3):
+            assert sol[f"s_{n + 1}{m + 1}"] == pytest.approx(s[n, m], rel=1e-14)
+            assert sol[f"a_{n + 1}{m + 1}"] == pytest.approx(a[n, m], rel=1e-14)
+    tq, tk, tv = (torch.tensor(t, requires_grad=True) for t in (x, x, v))
+    y = torch.nn.functional.scaled_dot_product_attention(tq, tk, tv)
+    y.backward(torch.tensor(g))
+    for n in range(3):
+        for i in range(2):
+            assert sol[f"y_{n + 1}[{i + 1}]"] == pytest.approx(y[n, i].item(), rel=1e-13)
+            assert sol[f"dE/dq_{n + 1}[{i + 1}]"] == pytest.approx(tq.grad[n, i].item(), abs=1e-14)
+            assert sol[f"dE/dk_{n + 1}[{i + 1}]"] == pytest.approx(tk.grad[n, i].item(), abs=1e-14)
+            assert sol[f"dE/dv_{n + 1}[{i + 1}]"] == pytest.approx(tv.grad[n, i].item(), abs=1e-14)
+    da = g @ v.T
+    ds = a * (da - (a * da).sum(axis=1, keepdims=True))
+    assert sol["dE/ds_23"] == pytest.approx(ds[1, 2], rel=1e-12)
+    for text in (sol.to_text(), sol.to_markdown(), sol.to_latex()):
+        assert "eq. 11.3" in text
+    masked = dg.explain.attention_head(x, x, v, causal=True)
+    assert masked["a_12"] == 0.0 and masked["a_11"] == 1.0 and "s_12" not in masked.to_dict()
+
+
+def test_explain_attention_head_refuses_what_it_cannot_show():
+    with pytest.raises(ValueError, match="at most 6"):
+        dg.explain.attention_head(np.zeros((7, 2)), np.zeros((7, 2)), np.zeros((7, 2)))
+    with pytest.raises(ValueError, match="same number of features"):
+        dg.explain.attention_head(np.zeros((2, 2)), np.zeros((2, 3)), np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="v must have 2 rows"):
+        dg.explain.attention_head(np.zeros((2, 2)), np.zeros((2, 2)), np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="grad_output must have shape"):
+        dg.explain.attention_head(np.zeros((2, 2)), np.zeros((2, 2)), np.zeros((2, 2)),
+                                  grad_output=np.zeros((2, 3)))

@@ -5,7 +5,7 @@ and standardised one way everywhere.
 ``iris``, ``wine``, ``breast_cancer`` and ``diabetes``; :func:`standardize` is the one
 standardisation helper. For images (chapter 7, §4.5): ``augment`` (random shifts, rotations,
 scalings, elastic deformations), ``filters`` (hand-set edge kernels) and ``features``
-(Hu's moment invariants). Nothing is downloaded: scikit-learn ships these files
+(Hu's moment invariants). For attention (chapter 11): ``digit_tasks`` (reversal, sorting). Nothing is downloaded: scikit-learn ships these files
 (``pip install 'deltagrad[datasets]'``).
 
 Example:
@@ -15,11 +15,11 @@ Example:
     ((1437, 64), (360, 64))
 """
 
-from . import augment, features, filters
+from . import augment, digit_tasks, features, filters
 from ._sklearn import record_loads
 from .digits import load_digits, load_digits_split
 from .tabular import TABULAR, load_tabular, load_tabular_split
 from .transforms import Standardizer, standardize
 
-__all__ = ["TABULAR", "Standardizer", "augment", "features", "filters", "load_digits",
+__all__ = ["TABULAR", "Standardizer", "augment", "digit_tasks", "features", "filters", "load_digits",
            "load_digits_split", "load_tabular", "load_tabular_split", "record_loads", "standardize"]

@@ -10,9 +10,9 @@ positions are ``PAD``: leave them out of the loss and the accuracy (``ignore_ind
 
 Example:
     >>> from deltagrad.data import digit_tasks
-    >>> X, T = digit_tasks.reversal(1, min_len=3, max_len=5, seed=0)
+    >>> X, T = digit_tasks.reversal(1, min_len=3, max_len=5, seed=1)
     >>> X, T
-    (array([[10, 10,  4,  7,  9]]), array([[ 9,  7,  4, 10, 10]]))
+    (array([[10,  5,  7,  9,  0]]), array([[ 0,  9,  7,  5, 10]]))
 """
 
 from __future__ import annotations
