@@ -5,7 +5,8 @@ and standardised one way everywhere.
 ``iris``, ``wine``, ``breast_cancer`` and ``diabetes``; :func:`standardize` is the one
 standardisation helper. For images (chapter 7, §4.5): ``augment`` (random shifts, rotations,
 scalings, elastic deformations), ``filters`` (hand-set edge kernels) and ``features``
-(Hu's moment invariants). For attention (chapter 11): ``digit_tasks`` (reversal, sorting). Nothing is downloaded: scikit-learn ships these files
+(Hu's moment invariants). For attention (chapter 11): ``digit_tasks`` (reversal,
+sorting). Nothing is downloaded: scikit-learn ships these files
 (``pip install 'deltagrad[datasets]'``).
 
 Example:
@@ -21,5 +22,6 @@ from .digits import load_digits, load_digits_split
 from .tabular import TABULAR, load_tabular, load_tabular_split
 from .transforms import Standardizer, standardize
 
-__all__ = ["TABULAR", "Standardizer", "augment", "digit_tasks", "features", "filters", "load_digits",
+__all__ = ["TABULAR", "Standardizer", "augment", "digit_tasks", "features",
+           "filters", "load_digits",
            "load_digits_split", "load_tabular", "load_tabular_split", "record_loads", "standardize"]

@@ -11,5 +11,6 @@ from .rules import hidden_delta
 from .solution import Line, Section, Solution
 from .spec import build, load_spec
 
-__all__ = ["SPECS", "attention_head", "SUPPORTED", "Line", "Section", "Solution", "backprop", "build", "conv_unit",
+__all__ = ["SPECS", "attention_head",
+           "SUPPORTED", "Line", "Section", "Solution", "backprop", "build", "conv_unit",
            "hidden_delta", "hidden_unit", "layers_of", "load_spec", "logic", "network", "question"]
