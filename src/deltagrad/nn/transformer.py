@@ -76,6 +76,12 @@ class TransformerEncoderLayer(Module):
         hidden = FEEDFORWARD_ACTIVATIONS[self.activation](self.linear1(x))
         return self.dropout2(self.linear2(self.dropout(hidden)))
 
+    def attention_weights(self, x, mask=None, key_mask=None, causal: bool = False) -> Tensor:
+        """The self-attention weights a_nm of each head on input ``x``: ``(N, H, T, T)``."""
+        source = self.norm1(x) if self.norm_first else x
+        return self.self_attn(source, mask=mask, key_mask=key_mask, causal=causal,
+                              need_weights=True)[1]
+
     def forward(self, x, mask=None, key_mask=None, causal: bool = False) -> Tensor:
         if self.norm_first:
             x = x + self._attention_block(self.norm1(x), mask, key_mask, causal)
@@ -157,7 +163,8 @@ class TransformerLM(Module):
         self.norm = LayerNorm(embed_dim, dtype=dtype) if norm_first else None
         self.head = Linear(embed_dim, self.vocab_size, rng=rng, dtype=dtype)
 
-    def forward(self, ids, key_mask=None) -> Tensor:
+    def _embed(self, ids) -> Tensor:
+        """Token vectors plus positions ``(N, T, E)`` for ids ``(N, T)``, checked."""
         ids = token_ids(ids, self.vocab_size, "TransformerLM")
         if ids.ndim != 2:
             raise ValueError(f"TransformerLM: expects token ids of shape (N, T), got shape "
@@ -165,12 +172,27 @@ class TransformerLM(Module):
         if ids.shape[1] > self.max_len:
             raise ValueError(f"TransformerLM: a sequence of length {ids.shape[1]} is longer "
                              f"than max_len={self.max_len}")
-        x = self.position(self.token(ids))
+        return self.position(self.token(ids))
+
+    def forward(self, ids, key_mask=None) -> Tensor:
+        x = self._embed(ids)
         for layer in self.layers:
             x = layer(x, key_mask=key_mask, causal=self.causal)
         if self.norm is not None:
             x = self.norm(x)
         return self.head(x)
+
+    def attention_maps(self, ids, key_mask=None) -> list:
+        """Which token attends to which: for each layer, the weights a_nm of every head,
+        ``(N, H, T, T)`` ndarrays (rows sum to 1, eq. 11.3)."""
+        maps = []
+        with _state.no_grad():
+            x = self._embed(ids)
+            for layer in self.layers:
+                maps.append(layer.attention_weights(x, key_mask=key_mask,
+                                                    causal=self.causal).data)
+                x = layer(x, key_mask=key_mask, causal=self.causal)
+        return maps
 
     def generate(self, prompt, max_new_tokens: int, temperature: float = 1.0,
                  top_k: int | None = None, seed=None) -> np.ndarray:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import time
 
-from . import convolution, error_surface, exercises, logic, training, worked_examples
+from . import attention, convolution, error_surface, exercises, logic, training, worked_examples
 from .report import Report, Section
 
 SECTIONS = [worked_examples.section, training.section, error_surface.section, logic.section,
-            convolution.section, exercises.section]
+            convolution.section, attention.section, exercises.section]
 
 TITLE = "deltagrad: a tour of the lecture notes on real data"
 
