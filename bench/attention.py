@@ -9,7 +9,6 @@ forward + backward at sequence length 512 (tracemalloc: NumPy's allocations).
 from __future__ import annotations
 
 import argparse
-import time
 import tracemalloc
 from functools import partial
 
@@ -18,6 +17,7 @@ import torch
 from threadpoolctl import threadpool_info
 
 import deltagrad as dg
+from conv import _best  # bench/ is on sys.path when a script here runs: one timing loop
 
 CASES = [(32, 64, 64, 4), (8, 256, 128, 8)]  # (batch, sequence, embed, heads)
 
@@ -58,16 +58,6 @@ def _numpy(w_in, b_in, w_out, b_out, heads, x, g):
     dw_in, db_in = dqkv.T @ x.reshape(-1, e), dqkv.sum(0)
     dx = (dqkv @ w_in).reshape(x.shape)
     return out, dx, dw_in, db_in, dw_out, db_out
-
-
-def _best(fns, rounds: int) -> list:
-    best = [float("inf")] * len(fns)
-    for _ in range(rounds):
-        for k, fn in enumerate(fns):
-            start = time.perf_counter()
-            fn()
-            best[k] = min(best[k], time.perf_counter() - start)
-    return best
 
 
 def _layers(embed: int, heads: int, dtype: str):
