@@ -56,18 +56,48 @@ def _image_models():
         "Dropout": nn.Dropout(0.5, rng=3), "Flatten": nn.Flatten()}
 
 
-ROUND_TRIP = {**_models(), **_image_models()}
+def _sequence_models():
+    """Savable types that take token vectors (5, 6, 8), or token ids (5, 6) for those listed in
+    TOKEN_MODELS."""
+    return {
+        "MultiHeadAttention": nn.MultiHeadAttention(8, 2, rng=0),
+        "LayerNorm": nn.LayerNorm(8, eps=1e-4), "LayerNorm-nobias": nn.LayerNorm(8, bias=False),
+        "SinusoidalPositionalEncoding": nn.SinusoidalPositionalEncoding(6, 8),
+        "LearnedPositionalEncoding": nn.LearnedPositionalEncoding(7, 8, rng=0),
+        "TransformerEncoderLayer": nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, rng=0),
+        "TransformerEncoderLayer-prenorm-float32": nn.TransformerEncoderLayer(
+            8, 4, 12, dropout=0.0, activation="gelu", norm_first=True, rng=1, dtype="float32"),
+        "Embedding": nn.Embedding(3, 4, rng=0),
+        "TransformerLM": nn.TransformerLM(3, 8, 2, 2, max_len=6, rng=0),
+        "TransformerLM-learned-postnorm": nn.TransformerLM(
+            3, 8, 2, 1, max_len=9, positional="learned", norm_first=False, causal=False,
+            activation="relu", rng=0),
+    }
+
+
+TOKEN_MODELS = ("Embedding", "TransformerLM", "TransformerLM-learned-postnorm")
+ROUND_TRIP = {**_models(), **_image_models(), **_sequence_models()}
+
+
+def _round_trip_input(name: str) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    if name in TOKEN_MODELS:
+        return rng.integers(0, 3, size=(5, 6))
+    if name in _sequence_models():
+        dtype = "float32" if name.endswith("float32") else "float64"
+        return rng.normal(size=(5, 6, 8)).astype(dtype)
+    shape = (5, 2, 8, 8) if name in _image_models() else (5, 3)
+    return rng.integers(0, 2, size=shape).astype(float)
 
 
 @pytest.mark.parametrize("name", list(ROUND_TRIP))
 def test_round_trip_gives_the_same_class_weights_and_outputs(name, tmp_path):
-    model = {**_models(), **_image_models()}[name]
+    model = {**_models(), **_image_models(), **_sequence_models()}[name]
     path = tmp_path / "model.safetensors"
     dg.save(model, path)
     again = dg.load(path)
     assert type(again) is type(model)
-    shape = (5, 2, 8, 8) if name in _image_models() else (5, 3)
-    X = np.random.default_rng(0).integers(0, 2, size=shape).astype(float)
+    X = _round_trip_input(name)
     if name in RECURRENT:  # sequences (N, T, D_x); a layer returns (states, last)
         X = X.reshape(5, 1, 3).repeat(2, axis=1).astype(model.parameters()[0].dtype)
     ours, theirs = model(X), again(X)

@@ -250,6 +250,16 @@ CASES["sigmoid_binary_cross_entropy"] += [
     (lambda a, t, s: ops.sigmoid_binary_cross_entropy(a, t, ops.sigmoid(a), s),
      [_normal((4, 2)), _positive((4, 2)), _positive((4, 1))])]
 
+_ATTENTION_MASK = np.array([[True, False, True, True], [False, True, False, False],
+                            [True, True, True, False]])
+CASES["scaled_dot_product_attention"] = [
+    (lambda q, k, v: ops.scaled_dot_product_attention(q, k, v),
+     [_normal((2, 3, 4)), _normal((2, 5, 4)), _normal((2, 5, 3))]),
+    (lambda q, k, v: ops.scaled_dot_product_attention(q, k, v, mask=_ATTENTION_MASK),
+     [_normal((2, 3, 2)), _normal((1, 4, 2)), _normal((2, 4, 3))]),  # batch broadcast
+    (lambda q, k, v: ops.scaled_dot_product_attention(q, k, v, causal=True, scale=0.7),
+     [_normal((4, 3)), _normal((4, 3)), _normal((4, 2))]),
+]
 ALL_CASES = [(name, k, case) for name, cases in CASES.items() for k, case in enumerate(cases)]
 
 

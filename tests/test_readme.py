@@ -65,3 +65,14 @@ def test_recurrent_example_prints_the_shapes_it_says():
 def test_readme_names_the_two_setup_commands():
     text = README.read_text()
     assert "make run" in text and "make test" in text
+
+
+@pytest.mark.parametrize("marker", ["dg.exercises.generate", "TransformerLM"])
+def test_the_later_examples_run_and_print(marker):
+    [block] = [b for b in _python_blocks() if marker in b]
+    printed = _run(block).splitlines()
+    assert printed
+    if marker == "TransformerLM":  # attention rows sum to one; logits (1, 3, 11)
+        assert "(1, 3, 11)" in printed and any("[1. 1.]" in line for line in printed)
+    else:  # the planted sign error is found at δ^(2)_1
+        assert printed[-1] == "delta^(2)_1 sign"

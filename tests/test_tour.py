@@ -50,6 +50,7 @@ def test_quick_tour_writes_every_section_and_image(report):
     page = (report / "index.html").read_text(encoding="utf-8")
     for title in ("Worked examples", "Training, regularisation", "error surface",
                   "Logic with perceptrons", "Convolutional networks", "Recurrent networks",
+                  "Attention and transformers",
                   "Exercises: fresh practice questions"):
         assert title in page
     parser = _Images()
@@ -92,7 +93,7 @@ def test_the_page_renders_in_headless_chromium(report, tmp_path):
 
 def test_the_page_shows_each_sections_running_time_and_only_the_data_sets_used(report):
     page = (report / "index.html").read_text(encoding="utf-8")
-    assert len(re.findall(r"<small>chapters [^<]* · \d+\.\d s</small>", page)) == 7
+    assert len(re.findall(r"<small>chapters? [^<]* · \d+\.\d s</small>", page)) == 8
     intro = re.search(r"<p>(Every number.*?)</p>", page).group(1)
     assert "digits, diabetes, breast cancer" in intro and "wine" not in intro
 
@@ -102,7 +103,7 @@ def test_list_names_every_section(capsys):
     names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
     assert names == [tour.name_of(s) for s in tour.SECTIONS]
     assert names == ["worked_examples", "training", "error_surface", "logic", "convolution",
-                     "recurrent", "exercises"]
+                     "recurrent", "attention", "exercises"]
 
 
 @pytest.mark.parametrize("name", [tour.name_of(s) for s in tour.SECTIONS])

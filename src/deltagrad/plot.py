@@ -1,6 +1,6 @@
 """Figures (matplotlib, Agg backend, PNG): learning curves, early stopping against weight
 decay, validation error against the number of hidden units, kernels and feature maps, and
-accuracy under shifts and rotations."""
+accuracy under shifts and rotations, and attention heat maps."""
 
 from __future__ import annotations
 
@@ -209,3 +209,26 @@ def plot_invariance(result, path=None):
     right.legend(fontsize=8, loc="lower left")
     fig.suptitle("Which road to invariance holds when the digit moves? (§4.5.2)", fontsize=10)
     return _finish(fig, path)
+
+
+def plot_attention(maps: dict, labels_in, labels_out=None, path=None, title: str | None = None):
+    """Attention heat maps side by side: ``maps`` maps a title to weights ``(T_out, T_in)``
+    (row n: how much output n attends to each input m, summing to 1). ``labels_in`` and
+    ``labels_out`` name the tokens on the axes."""
+    plt = _pyplot()
+    labels_out = labels_in if labels_out is None else labels_out
+    fig, axes = plt.subplots(1, len(maps), figsize=(3.6 * len(maps) + 1.0, 3.9), squeeze=False,
+                             layout="constrained")
+    for ax, (name, weights) in zip(axes[0], maps.items()):
+        image = ax.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0)
+        ax.set_xticks(range(len(labels_in)), [str(t) for t in labels_in], fontsize=7)
+        ax.set_yticks(range(len(labels_out)), [str(t) for t in labels_out], fontsize=7)
+        ax.set_xlabel("attends to input token m")
+        ax.set_ylabel("output position n")
+        ax.set_title(name, fontsize=10)
+    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label="a_nm")
+    if title:
+        fig.suptitle(title)
+    if path is not None:
+        fig.savefig(path, dpi=110)
+    return fig

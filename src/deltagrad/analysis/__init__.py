@@ -1,9 +1,10 @@
 """Tools that read networks (chapters 1, 2, 4): the Hessian and the local quadratic picture,
 the ravine, the evidence procedure, weight-space symmetries, the rescaling transforms and
 universal approximation; the invariance experiment of §4.5 and chapter 7
-(``invariance.run``); the state Jacobians of recurrent layers (chapters 9–10)."""
+(``invariance.run``); the state Jacobians of recurrent layers (chapters 9–10); training
+transformers on token sequences (``sequences``, chapter 11)."""
 
-from . import invariance
+from . import invariance, sequences
 from .evidence import Evidence, evidence, fit_evidence
 from .hessian import (MAX_FULL_HESSIAN, Hessian, MinimumCheck, QuadraticApproximation,
                       Spectrum, error_at, hessian, hessian_condition, hvp, is_local_minimum,
@@ -17,7 +18,7 @@ from .universal import bump_network, sup_error, trained_network
 
 __all__ = [
     "MAX_FULL_HESSIAN", "Evidence", "Hessian", "MinimumCheck", "QuadraticApproximation",
-    "invariance",
+    "invariance", "sequences",
     "Ravine", "Spectrum", "StateJacobians", "are_equivalent", "bump_network", "canonical_form",
     "equivalent_networks", "error_at", "evidence", "fit_evidence", "hessian",
     "hessian_condition", "hvp", "interchange", "is_local_minimum", "outer_product_hessian",

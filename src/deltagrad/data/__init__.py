@@ -5,10 +5,11 @@ and standardised one way everywhere.
 ``iris``, ``wine``, ``breast_cancer`` and ``diabetes``; :func:`standardize` is the one
 standardisation helper. For images (chapter 7, §4.5): ``augment`` (random shifts, rotations,
 scalings, elastic deformations), ``filters`` (hand-set edge kernels) and ``features``
-(Hu's moment invariants). For sequences (chapters 8–10): the long-range tasks
+(Hu's moment invariants). For sequences (chapters 8–11): the long-range tasks
 ``adding_problem``, ``temporal_order`` and ``copy_memory`` (generated from a seed); ``text``: a
 real English corpus that ships with Python, character vocabularies and a character-level LSTM
-language model. Nothing is downloaded: scikit-learn ships its files
+language model; ``digit_tasks`` (reversal, sorting) for attention. Nothing is downloaded:
+scikit-learn ships its files
 (``pip install 'deltagrad[datasets]'``).
 
 Example:
@@ -18,7 +19,7 @@ Example:
     ((1437, 64), (360, 64))
 """
 
-from . import augment, features, filters, text
+from . import augment, digit_tasks, features, filters, text
 from ._sklearn import record_loads
 from .digits import load_digits, load_digits_split
 from .sequences import SequenceTask, adding_problem, copy_memory, temporal_order
@@ -26,6 +27,6 @@ from .tabular import TABULAR, load_tabular, load_tabular_split
 from .transforms import Standardizer, standardize
 
 __all__ = ["TABULAR", "SequenceTask", "Standardizer", "adding_problem", "augment",
-           "copy_memory", "features", "filters", "load_digits", "load_digits_split",
-           "load_tabular", "load_tabular_split", "record_loads", "standardize", "temporal_order",
-           "text"]
+           "copy_memory", "digit_tasks", "features", "filters", "load_digits",
+           "load_digits_split", "load_tabular", "load_tabular_split", "record_loads",
+           "standardize", "temporal_order", "text"]

@@ -1,18 +1,24 @@
 """Layers and networks: Module, Parameter, Linear, activations, Sequential, MLP, FeedForward,
-the convolutional layers Conv2d, MaxPool2d, AvgPool2d, Flatten, Dropout, and the recurrent
-layers RNN, LSTM, GRU and RecurrentNetwork."""
+the convolutional layers Conv2d, MaxPool2d, AvgPool2d, Flatten, Dropout, the recurrent layers
+RNN, LSTM, GRU and RecurrentNetwork, and the attention layers MultiHeadAttention, LayerNorm,
+Embedding, positional encodings, TransformerEncoderLayer and TransformerLM (``nn.functional``
+holds attention as functions)."""
 
-from . import utils
+from . import functional, utils
 from .activation import ACTIVATIONS, Identity, ReLU, Sigmoid, Softmax, Step, Tanh, activation
 from .activation import identity, relu, sigmoid, softmax, step, tanh
 from .activation import ELU, GELU, LeakyReLU, SiLU, Softplus, elu, gelu, leaky_relu, silu, \
     softplus
+from .attention import MultiHeadAttention
 from .container import MLP, Sequential, parse_sizes
 from .conv import AvgPool2d, Conv2d, Dropout, Flatten, MaxPool2d
+from .embedding import (Embedding, LayerNorm, LearnedPositionalEncoding,
+                        SinusoidalPositionalEncoding)
 from .feedforward import FeedForward
 from .linear import Linear
 from .module import Module, Parameter
 from .recurrent import GRU, LSTM, RNN, RecurrentNetwork
+from .transformer import TransformerEncoderLayer, TransformerLM
 
 __all__ = [
     "ACTIVATIONS", "AvgPool2d", "Conv2d", "Dropout", "FeedForward", "Flatten", "GRU",
@@ -20,5 +26,6 @@ __all__ = [
     "RecurrentNetwork", "Sequential", "Sigmoid", "Softmax", "Step", "Tanh", "activation",
     "identity", "parse_sizes", "relu", "sigmoid", "softmax", "step", "tanh", "utils",
     "ELU", "GELU", "LeakyReLU", "SiLU", "Softplus", "elu", "gelu", "leaky_relu", "silu",
-    "softplus",
+    "softplus", "Embedding", "LayerNorm", "LearnedPositionalEncoding", "MultiHeadAttention",
+    "SinusoidalPositionalEncoding", "TransformerEncoderLayer", "TransformerLM", "functional",
 ]

@@ -5,6 +5,7 @@ tests are driven from it, so a new primitive without a gradient check fails the 
 """
 
 from .base import REGISTRY, Primitive, apply
+from .attention import scaled_dot_product_attention
 from .activation import elu, gelu, leaky_relu, silu, softplus
 from .conv import avg_pool2d, conv2d, max_pool2d
 from .elementwise import abs, add, astype, clip, cos, div, erf, exp, log, maximum, minimum, \
@@ -30,4 +31,5 @@ __all__ = [
     "leaky_relu", "maximum", "minimum", "pad", "prod", "repeat", "sign", "silu", "sin",
     "softplus", "split", "sqrt", "std", "tile", "tril", "triu", "var", "avg_pool2d", "conv2d",
     "max_pool2d", "gru_sequence", "lstm_sequence", "rnn_sequence",
+    "scaled_dot_product_attention",
 ]

@@ -14,7 +14,9 @@ from .elementwise import _erf_forward, _exp, _expit, _where, sigmoid, tanh
 from .elementwise import erf as _erf_primitive
 
 _sigmoid, _tanh, _erf = polymorphic(sigmoid), polymorphic(tanh), polymorphic(_erf_primitive)
-_SQRT_2_OVER_PI = np.sqrt(2 / np.pi)
+# Python floats, which take the tensor's dtype (an np.float64 constant would turn float32 to 64)
+_SQRT_2_OVER_PI = float(np.sqrt(2 / np.pi))
+_SQRT_2, _INV_SQRT_2PI = float(np.sqrt(2)), float(1 / np.sqrt(2 * np.pi))
 _TANH_CUBIC = 0.044715
 GELU_APPROXIMATIONS = ("none", "tanh")
 
@@ -38,7 +40,7 @@ def _elu_forward(x, alpha=1.0):
 def _gelu_forward(x, approximate="none"):
     if approximate == "tanh":
         return 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + _TANH_CUBIC * x ** 3)))
-    return 0.5 * x * (1 + _erf_forward(x / np.sqrt(2)))
+    return 0.5 * x * (1 + _erf_forward(x / _SQRT_2))
 
 
 def _gelu_vjp(g, ans, x, approximate="none"):
@@ -48,8 +50,8 @@ def _gelu_vjp(g, ans, x, approximate="none"):
         t = _tanh(_SQRT_2_OVER_PI * (x + _TANH_CUBIC * x * x * x))
         du = _SQRT_2_OVER_PI * (1 + 3 * _TANH_CUBIC * x * x)
         return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du)
-    cdf = 0.5 * (1 + _erf(x * (1 / np.sqrt(2))))
-    pdf = _exp(-0.5 * x * x) * (1 / np.sqrt(2 * np.pi))
+    cdf = 0.5 * (1 + _erf(x * (1 / _SQRT_2)))
+    pdf = _exp(-0.5 * x * x) * _INV_SQRT_2PI
     return g * (cdf + x * pdf)
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import time
 
-from . import (convolution, error_surface, exercises, logic, recurrent, training,
+from . import (attention, convolution, error_surface, exercises, logic, recurrent, training,
                worked_examples)
 from .report import Report, Section
 
 SECTIONS = [worked_examples.section, training.section, error_surface.section, logic.section,
-            convolution.section, recurrent.section, exercises.section]
+            convolution.section, recurrent.section, attention.section, exercises.section]
 
 TITLE = "deltagrad: a tour of the lecture notes on real data"
 
