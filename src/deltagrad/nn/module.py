@@ -26,18 +26,16 @@ class Parameter(Tensor):
     def __init__(self, data, requires_grad: bool = True, dtype=None):
         super().__init__(data, requires_grad=requires_grad, dtype=dtype)
 
-    @property
-    def data(self) -> np.ndarray:
-        return _DATA.__get__(self)
-
-    @data.setter
-    def data(self, values) -> None:
+    def _set_data(self, values) -> None:
         try:
             current = _DATA.__get__(self)
         except AttributeError:  # the first assignment, by Tensor.__init__
             _DATA.__set__(self, values)
             return
         _DATA.__set__(self, self._conformed(values, current))
+
+    # reading is the slot's own C getter (the hot path: no Python call); assigning is checked
+    data = property(_DATA.__get__, _set_data, doc="The parameter's values (an ndarray).")
 
     def _conformed(self, values, current: np.ndarray) -> np.ndarray:
         name = getattr(self, "_name", None) or "Parameter"

@@ -83,7 +83,8 @@ class SGD(Optimizer):
         lr = self.lr
         for p in self.params:  # plain gradient descent: the hot loop of on-line learning
             if p.grad is not None:
-                p.data -= lr * p.grad
+                w = p.data
+                w -= lr * p.grad  # in place: the array itself, no re-assignment of .data
 
     def _update(self, p, g, state) -> None:
         sgd_update(p.data, g, self.lr, self.momentum, self.nesterov, state)
