@@ -78,11 +78,13 @@ def test_mistakes_get_clear_errors():
 
 
 def test_record_loads_names_the_data_sets_used():
-    with record_loads() as names:
+    with record_loads() as loads:
         load_tabular("wine")
         load_digits_split()
         load_tabular("wine")
-    assert names == ["wine", "digits"]
+        dg.data.text.load_corpus()
+    assert loads == [("wine", "scikit-learn"), ("digits", "scikit-learn"),
+                     ("English text of Python's own documentation (pydoc_data)", "python")]
 
 
 def test_dg_data_is_the_same_module():

@@ -20,7 +20,7 @@ Example:
 """
 
 from . import augment, digit_tasks, features, filters, text
-from ._sklearn import record_loads
+from ._loads import record_loads
 from .digits import load_digits, load_digits_split
 from .sequences import SequenceTask, adding_problem, copy_memory, temporal_order
 from .tabular import TABULAR, load_tabular, load_tabular_split

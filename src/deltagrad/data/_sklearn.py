@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
-
-_RECORDERS: list = []
+from ._loads import note_load
 
 NAMES = {"digits": "digits", "iris": "iris", "wine": "wine", "breast_cancer": "breast cancer",
          "diabetes": "diabetes"}
 
 
-@contextlib.contextmanager
-def record_loads():
-    """Collect the names of the data sets loaded inside the ``with`` block (for reports)."""
-    names: list = []
-    _RECORDERS.append(names)
-    try:
-        yield names
-    finally:
-        _RECORDERS.remove(names)
-
-
 def bundled(name: str):
     """``(X, t)`` of scikit-learn's bundled data set ``load_<name>``."""
-    for names in _RECORDERS:
-        if NAMES[name] not in names:
-            names.append(NAMES[name])
+    note_load(NAMES[name], "scikit-learn")
     try:
         from sklearn import datasets
     except ImportError as err:

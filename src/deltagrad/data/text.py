@@ -25,6 +25,7 @@ from .. import losses, nn, optim
 from .._state import no_grad
 from ..nn.utils import clip_grad_norm_
 from ..tensor import Tensor
+from ._loads import note_load
 
 CORPORA = ("python_reference",)
 
@@ -34,6 +35,8 @@ def load_corpus(name: str = "python_reference") -> str:
     separated by blank lines."""
     check.choice(name, CORPORA, "name", "load_corpus", case_sensitive=True)
     from pydoc_data.topics import topics
+
+    note_load("English text of Python's own documentation (pydoc_data)", "python")
 
     return "\n\n".join(topics[key].strip("\n") for key in sorted(topics)) + "\n"
 

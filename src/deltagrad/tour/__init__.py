@@ -68,9 +68,12 @@ def run(out: str, quick: bool = False, progress: bool = True, only=None) -> Repo
     return report
 
 
-def _intro(datasets: list) -> str:
-    used = (" on scikit-learn's bundled data sets (" + ", ".join(datasets) + ")"
-            if datasets else "")
+def _intro(loads: list) -> str:
+    bundled = [name for name, source in loads if source == "scikit-learn"]
+    others = [name for name, source in loads if source != "scikit-learn"]
+    parts = ([f"scikit-learn's bundled data sets ({', '.join(bundled)})"] if bundled else []) \
+        + others
+    used = " on " + " and ".join(parts) if parts else ""
     return ("Every number on this page was computed just now by deltagrad — its own "
             "backpropagation on NumPy — running the lecture notes' examples and methods"
             f"{used}.")
