@@ -207,7 +207,8 @@ def _latex_math(text: str) -> str:
     text = re.sub(r"\b(ln|exp|log|tanh)\b", r"\\\1 ", text)
     text = re.sub(r"\b(sigmoid|identity|relu|softmax|step)\b", r"\\operatorname{\1}", text)
     text = re.sub(r"\b(AND|OR|NAND|NOR|XOR|NOT)\b", r"\\text{ \1 }", text)
-    text = re.sub(r"\^\((\d+)\)", r"^{(\1)}", text)
+    text = re.sub(r"\^\(([0-9A-Za-z+-]+)\)", r"^{(\1)}", text)  # ^(1), ^(t), ^(t-1)
+    text = re.sub(r"(\^\{\([^{}]*\)\})\^", r"\1{}^", text)  # h^(t)ᵀ, h^(t)²: no double ^
     return re.sub(r"_([A-Za-z0-9]+)", r"_{\1}", text)
 
 
