@@ -196,7 +196,7 @@ def test_logic_solutions_hold_on_every_row(difficulty):
 
 
 # ---- determinism ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("kind", ["forward", "backprop", "logic"])
+@pytest.mark.parametrize("kind", ["forward", "backprop", "logic", "bptt", "conv", "attention"])
 def test_the_same_seed_gives_the_same_sheet_and_another_seed_another(kind):
     first = render(sheet(kind, 4, seed=11), "markdown")
     assert render(sheet(kind, 4, seed=11), "markdown") == first
@@ -304,9 +304,10 @@ def test_logic_answers_are_checked_on_every_row():
 
 # ---- bad input ---------------------------------------------------------------------------------
 def test_bad_input_gets_clear_errors():
-    with pytest.raises(ValueError, match=r"unknown kind 'bptt'; expected one of "
-                                         r"\['backprop', 'forward', 'logic'\]"):
-        generate("bptt", 1)
+    with pytest.raises(ValueError, match=r"unknown kind 'lstm'; expected one of "
+                                         r"\['attention', 'backprop', 'bptt', 'conv', "
+                                         r"'forward', 'logic'\]"):
+        generate("lstm", 1)
     with pytest.raises(ValueError, match=r"count must be an integer in \[1, 1000\], got 0"):
         sheet("backprop", 0, 1)
     with pytest.raises(ValueError, match=r"difficulty must be an integer in \[1, 3\]"):
@@ -335,12 +336,12 @@ def test_bad_input_gets_clear_errors():
 
 
 def test_the_command_line_refuses_bad_input_with_exit_2(tmp_path, capsys):
-    for argv in (["exercises", "--kind", "bptt"], ["exercises", "--count", "0"],
+    for argv in (["exercises", "--kind", "lstm"], ["exercises", "--count", "0"],
                  ["exercises", "--difficulty", "5"]):
         with pytest.raises(SystemExit) as stop:
             main(argv)
         assert stop.value.code == 2
-    assert "invalid choice: 'bptt'" in capsys.readouterr().err
+    assert "invalid choice: 'lstm'" in capsys.readouterr().err
     bad = tmp_path / "bad.json"
     bad.write_text("{answers: 1}")
     assert main(["exercises", "check", str(bad), "--seed", "7"]) == 2
@@ -378,7 +379,7 @@ def _outside_math(latex: str) -> str:
     return re.sub(r"\$[^$]*\$", "", text)
 
 
-@pytest.mark.parametrize("kind", ["forward", "backprop", "logic"])
+@pytest.mark.parametrize("kind", ["forward", "backprop", "logic", "bptt", "conv", "attention"])
 def test_latex_has_no_unescaped_specials_and_compiles_where_pdflatex_is(kind, tmp_path):
     for difficulty in (1, 3):
         latex = render(sheet(kind, 3, 5, difficulty), "latex", "separate")
@@ -444,3 +445,155 @@ def test_the_html_sheet_draws_each_network_and_renders_in_chromium(tmp_path):
     assert probe, f"the probe did not run: {run.stderr[-2000:]}"
     assert re.search(r"PROBE:3:3:0\b", probe[-1]), probe[-1]  # 3 questions, 3 drawings
     assert "CONSOLE" not in run.stderr
+
+
+# ---- the kinds of the later chapters: BPTT (§9.3), convolution (eq. 7.3), attention (ch. 11) --
+def _given(ex) -> dict:
+    return dict(ex.given)
+
+
+def _matrix(given, name, rows, cols):
+    return np.array([[given[f"{name}[{j},{i}]"] for i in range(1, cols + 1)]
+                     for j in range(1, rows + 1)])
+
+
+def numpy_bptt(ex) -> dict:
+    """§9.3 by hand: a⁽ᵗ⁾ = W_hh h⁽ᵗ⁻¹⁾ + W_xh x⁽ᵗ⁾ + b_h, h = tanh a, ŷ = W_hy h + b_y,
+    E = Σ_t ½‖ŷ − y‖²; δ_o = ŷ − y, δ_h⁽ᵗ⁾ = (W_hyᵀ δ_o⁽ᵗ⁾ + W_hhᵀ δ_h⁽ᵗ⁺¹⁾)(1 − h²); the
+    gradients summed over t (eq. 9.7) and W − η ∂E/∂W."""
+    g = _given(ex)
+    D_x, D_h, D_y = ex.data["sizes"]
+    P = {"W_xh": _matrix(g, "W_xh", D_h, D_x), "W_hh": _matrix(g, "W_hh", D_h, D_h),
+         "b_h": np.array([g[f"b_h[{j}]"] for j in range(1, D_h + 1)]),
+         "W_hy": _matrix(g, "W_hy", D_y, D_h),
+         "b_y": np.array([g[f"b_y[{k}]"] for k in range(1, D_y + 1)])}
+    xs = [np.array([g[f"x^({t})[{i}]"] for i in range(1, D_x + 1)]) for t in (1, 2)]
+    ys = [np.array([g[f"y^({t})[{k}]"] for k in range(1, D_y + 1)]) for t in (1, 2)]
+    out, hs, E = {}, [np.zeros(D_h)], 0.0
+    for t, (x, y) in enumerate(zip(xs, ys), start=1):
+        a = P["W_hh"] @ hs[-1] + P["W_xh"] @ x + P["b_h"]
+        hs.append(np.tanh(a))
+        o = P["W_hy"] @ hs[-1] + P["b_y"]
+        E += 0.5 * np.sum((o - y) ** 2)
+        out |= {f"a^({t})[{j + 1}]": a[j] for j in range(D_h)}
+        out |= {f"h^({t})[{j + 1}]": hs[-1][j] for j in range(D_h)}
+        out |= {f"yhat^({t})[{k + 1}]": o[k] for k in range(D_y)}
+        out |= {f"delta_o^({t})[{k + 1}]": (o - y)[k] for k in range(D_y)}
+    out["E"] = E
+    grads = {name: np.zeros_like(p) for name, p in P.items()}
+    delta_next = np.zeros(D_h)
+    for t in (2, 1):
+        d_o = np.array([out[f"delta_o^({t})[{k + 1}]"] for k in range(D_y)])
+        delta = (P["W_hy"].T @ d_o + P["W_hh"].T @ delta_next) * (1 - hs[t] ** 2)
+        out |= {f"delta_h^({t})[{j + 1}]": delta[j] for j in range(D_h)}
+        grads["W_hy"] += np.outer(d_o, hs[t])
+        grads["b_y"] += d_o
+        grads["W_xh"] += np.outer(delta, xs[t - 1])
+        grads["W_hh"] += np.outer(delta, hs[t - 1])
+        grads["b_h"] += delta
+        delta_next = delta
+    for name, grad in grads.items():
+        for index in np.ndindex(grad.shape):
+            label = ",".join(str(i + 1) for i in index)
+            out[f"dE/d{name}[{label}]"] = grad[index]
+            if ex.data["lr"]:
+                out[f"{name}[{label}] new"] = P[name][index] - ex.data["lr"] * grad[index]
+    return out
+
+
+def numpy_conv(ex) -> dict:
+    """eq. 7.3–7.4: a_jk = Σ_l Σ_m I(j+l, k+m) K(l, m) + w₀ (units from 0), z = f(a)."""
+    g = _given(ex)
+    side = int(round(len([k for k in g if k.startswith("I(")]) ** 0.5))
+    M = int(round(len([k for k in g if k.startswith("K(")]) ** 0.5))
+    image = np.array([[g[f"I({r},{c})"] for c in range(1, side + 1)] for r in range(1, side + 1)])
+    kernel = np.array([[g[f"K({l},{m})"] for m in range(1, M + 1)] for l in range(1, M + 1)])
+    f = np.tanh if ex.data["activation"] == "tanh" else (lambda a: max(a, 0.0))
+    out = {}
+    for j, k in ex.data["units"]:
+        a = float(np.sum(image[j:j + M, k:k + M] * kernel) + g["w_0"])
+        out[f"a_{j}{k}"], out[f"z_{j}{k}"] = a, f(a)
+    return out
+
+
+def numpy_attention(ex) -> dict:
+    """eq. 11.1–11.3: S = q kᵀ/√2, A = softmax by rows, Y = A v; backward with G = ∂E/∂Y:
+    ∂E/∂A = G vᵀ, ∂E/∂S = A ⊙ (∂E/∂A − rowsum(A ⊙ ∂E/∂A)), ∂E/∂q = ∂E/∂S k/√2,
+    ∂E/∂k = ∂E/∂Sᵀ q/√2, ∂E/∂v = Aᵀ G."""
+    g, n = _given(ex), ex.data["tokens"]
+    q, k, v = (np.array([[g[f"{x}_{t}[{i}]"] for i in (1, 2)] for t in range(1, n + 1)])
+               for x in "qkv")
+    S = q @ k.T / np.sqrt(2)
+    A = np.exp(S) / np.exp(S).sum(axis=1, keepdims=True)
+    Y = A @ v
+    out = {}
+    for a, b in itertools.product(range(n), repeat=2):
+        out[f"s_{a + 1}{b + 1}"], out[f"a_{a + 1}{b + 1}"] = S[a, b], A[a, b]
+    out |= {f"y_{t + 1}[{i + 1}]": Y[t, i] for t in range(n) for i in (0, 1)}
+    if ex.data["backward"]:
+        G = np.array([[g[f"g_{t}[{i}]"] for i in (1, 2)] for t in range(1, n + 1)])
+        dA = G @ v.T
+        dS = A * (dA - np.sum(A * dA, axis=1, keepdims=True))
+        for name, grad in (("q", dS @ k / np.sqrt(2)), ("k", dS.T @ q / np.sqrt(2)),
+                           ("v", A.T @ G)):
+            out |= {f"dE/d{name}_{t + 1}[{i + 1}]": grad[t, i] for t in range(n) for i in (0, 1)}
+        out |= {f"dE/ds_{a + 1}{b + 1}": dS[a, b] for a in range(n) for b in range(n)}
+    return out
+
+
+LATER = {"bptt": numpy_bptt, "conv": numpy_conv, "attention": numpy_attention}
+
+
+@pytest.mark.parametrize("kind", list(LATER))
+@pytest.mark.parametrize("difficulty", [1, 2, 3])
+def test_later_kinds_equal_numpy_and_are_for_working_by_hand(kind, difficulty):
+    for seed in range(6):
+        ex = generate(kind, seed, difficulty)
+        reference = LATER[kind](ex)
+        assert set(ex.asked) <= set(reference), set(ex.asked) - set(reference)
+        answers = ex.answers()
+        for key in ex.asked:
+            assert answers[key] == pytest.approx(reference[key], abs=1e-9), (seed, key)
+            assert abs(answers[key]) >= 0.005, (seed, key)  # no (near-)zero asked quantity
+        assert all(places(v) <= 2 and v != 0 for _, v in ex.given), ex.given
+        assert ex.tasks and len(ex.asked) >= 2
+
+
+def test_later_kinds_grow_with_difficulty():
+    bptt = [generate("bptt", 1, d) for d in (1, 2, 3)]
+    assert bptt[0].data["sizes"] == [1, 2, 1] and bptt[2].data["sizes"] == [2, 2, 1]
+    assert any(k.endswith(" new") for k in bptt[2].asked)
+    assert not any(k.endswith(" new") for k in bptt[0].asked + bptt[1].asked)
+    assert [len(generate("conv", 1, d).data["units"]) for d in (1, 2, 3)] == [1, 2, 3]
+    attention = [generate("attention", 1, d) for d in (1, 2, 3)]
+    assert attention[0].data["tokens"] == 2 and attention[1].data["tokens"] == 3
+    assert any(k.startswith("dE/dq_") for k in attention[2].asked)
+    assert not any(k.startswith("dE/") for k in attention[1].asked)
+
+
+@pytest.mark.parametrize("kind", list(LATER))
+def test_a_planted_wrong_answer_of_a_later_kind_is_found_at_its_quantity(kind):
+    for seed in range(4):
+        ex = generate(kind, seed, 3)
+        right = {k: round(v, 4) for k, v in ex.answers().items()}
+        [marking] = check({"1": right}, seed=seed, kind=kind, difficulty=3)
+        assert marking.ok and marking.right == len(ex.asked)
+        key = ex.asked[seed * 5 % len(ex.asked)]
+        [marking] = check({"1": dict(right, **{key: right[key] + 0.05})}, seed=seed, kind=kind,
+                          difficulty=3)
+        assert marking.first_wrong == key and marking.mistake is None and not marking.ok
+        assert "not one of the common mistakes" in marking.diagnosis
+
+
+@pytest.mark.parametrize("kind", list(LATER))
+def test_later_kinds_render_in_every_format(kind):
+    exercises = sheet(kind, 2, 4, 3)
+    assert "# Answer key" in render(exercises, "markdown")
+    question = render(exercises, "markdown", "none")  # names for people (the key: the keys)
+    assert not re.search(r"yhat|delta_|dE/d", question), re.findall(r".{20}(?:yhat|delta_|dE/d)",
+                                                                    question)
+    page = render(exercises, "html", "inline")
+    assert page.count('<section class="exercise"') == 2 and "<svg" not in page
+    payload = json.loads(render(exercises, "json"))
+    assert set(payload["answers"]["1"]) == set(exercises[0].asked)
+    assert payload["answer_key"]["2"] == exercises[1].answers()

@@ -14,9 +14,11 @@ EXAMPLE = ("deltagrad exercises --kind backprop --count 10 --seed 7 --format htm
 
 
 def add_arguments(parser) -> None:
+    from ..exercises.registry import KINDS
+
     parser.add_argument("action", nargs="*", metavar="check ANSWERS.json",
                         help="mark the answers in ANSWERS.json instead of printing a sheet")
-    parser.add_argument("--kind", choices=["forward", "backprop", "logic"], default=None,
+    parser.add_argument("--kind", choices=list(KINDS), default=None,
                         help="what to practise (default backprop; check: the file's)")
     parser.add_argument("--count", type=checked(check.positive_int, maximum=1000), default=10,
                         help="how many exercises")
@@ -24,7 +26,7 @@ def add_arguments(parser) -> None:
                         help="the sheet's seed (default: a fresh one, printed on the sheet)")
     parser.add_argument("--difficulty", type=int, choices=[1, 2, 3], default=None,
                         help="1: a 2-2-1 network, few quantities; 3: up to 3-3-2, everything "
-                             "(default 2)")
+                             "(the later kinds: smallest to most asked; default 2)")
     parser.add_argument("--format", choices=["markdown", "latex", "html", "json", "text"],
                         default=None, help="the sheet: markdown (default), latex, html or "
                                            "json; check: text (default) or json")

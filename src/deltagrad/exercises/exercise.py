@@ -13,7 +13,19 @@ TOLERANCE = 5e-4  # and marked right within ±0.0005 of the exact value
 
 def pretty(name: str) -> str:
     """A quantity's name for people: ``delta^(1)_2`` → ``δ^(1)_2``, ``dE/dw`` → ``∂E/∂w``."""
-    return name.replace("dE/dw", "∂E/∂w").replace("delta", "δ").replace(" new", " (new)")
+    return name.replace("dE/d", "∂E/∂").replace("delta", "δ").replace(" new", " (new)") \
+        .replace("yhat", "ŷ")
+
+
+def grouped_tasks(asked: list, groups: list) -> list:
+    """One task per group ``(text, belongs)`` that has asked quantities: the text, then those
+    quantities as ``$name$`` in the order asked."""
+    tasks = []
+    for text, belongs in groups:
+        keys = [k for k in asked if belongs(k)]
+        if keys:
+            tasks.append(text + ", ".join(f"${k}$" for k in keys) + ".")
+    return tasks
 
 
 @dataclass

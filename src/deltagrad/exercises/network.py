@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..explain import backprop, network as build_network
-from .exercise import DECIMALS, Exercise
+from .exercise import DECIMALS, Exercise, grouped_tasks
 from .numbers import decimals
 
 SIZES = {1: [(2, 2, 1)],
@@ -124,12 +124,7 @@ def _tasks(asked: list, with_backward: bool) -> list:
               ("Gradients (Rule 3, eq. 3.11): ", lambda k: k.startswith("dE/dw")),
               ("One step of gradient descent (eq. 2.20), the new weights: ",
                lambda k: k.endswith(" new"))]
-    tasks = []
-    for text, belongs in groups:
-        keys = [k for k in asked if belongs(k)]
-        if keys:
-            tasks.append(text + ", ".join(f"${k}$" for k in keys) + ".")
-    return tasks
+    return grouped_tasks(asked, groups)
 
 
 # ---- the question in words ---------------------------------------------------------------------

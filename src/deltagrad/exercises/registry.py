@@ -1,10 +1,11 @@
 """The kinds of exercise, generation from a seed, and checking a student's answers.
 
 A kind is one entry in :data:`KINDS`: its ``make(rng, difficulty)`` draws an exercise and its
-``mark(exercise, answers)`` marks answers to it. A kind whose tracer lands later (one BPTT
-step §9.3, one convolution unit eq. 7.3, one attention head eq. 11.1–11.3) is one more entry:
-a ``make`` that draws hand-sized numbers and calls its tracer, and ``mark_numbers`` (with its
-mistakes in :func:`.marking.candidates`) to mark it.
+``mark(exercise, answers)`` marks answers to it. The kinds of the later
+chapters (one BPTT step §9.3, convolution units eq. 7.3, one attention head eq. 11.1–11.3,
+in :mod:`.traced`) each draw hand-sized numbers and call their tracer; ``mark_numbers`` marks
+them, with a plain mismatch diagnosis (the working of the first wrong quantity), since the
+common-mistake catalogue of :func:`.marking.candidates` is the network kinds'.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import _validate as check_arg
-from . import logic, network
+from . import logic, network, traced
 from .exercise import DECIMALS, TOLERANCE, Exercise
 from .marking import Marking, mark_numbers
 
@@ -44,6 +45,12 @@ KINDS = {
     "logic": Kind("logic", "Logic with perceptrons", "§5–6", logic.make, logic.mark,
                   "Any weights and network that compute f are right: they are checked on "
                   "every row of the truth table."),
+    "bptt": Kind("bptt", "Backpropagation through time, one step of a small RNN", "§9.3",
+                 traced.make_bptt, mark_numbers),
+    "conv": Kind("conv", "Convolutional units", "§7, eq. 7.3–7.4", traced.make_conv,
+                 mark_numbers),
+    "attention": Kind("attention", "One attention head", "§11, eq. 11.1–11.3",
+                      traced.make_attention, mark_numbers),
 }
 
 
@@ -56,9 +63,12 @@ def generate(kind: str = "backprop", seed: int | None = None, difficulty: int = 
     """A fresh exercise with its worked solution, the same for the same arguments.
 
     Args:
-        kind: ``"forward"``, ``"backprop"`` or ``"logic"`` (see :data:`KINDS`).
+        kind: ``"forward"``, ``"backprop"``, ``"logic"``, ``"bptt"``, ``"conv"`` or
+            ``"attention"`` (see :data:`KINDS`).
         seed: an integer ≥ 0; ``None`` draws one (kept in ``exercise.seed``).
-        difficulty: 1 (a 2-2-1 network, few quantities), 2 or 3 (up to 3-3-2, everything).
+        difficulty: 1 (a 2-2-1 network, few quantities), 2 or 3 (up to 3-3-2, everything);
+            for the later kinds 1 is the smallest (a 1-2-1 RNN, one 2×2 convolution unit,
+            two tokens) and 3 asks the most (updates, three units, the attention backward).
         number: the exercise's place on a sheet (exercise ``number`` of seed ``seed``).
 
     Example:

@@ -67,10 +67,11 @@ def _number(value) -> str:
 
 
 def _given_groups(exercise) -> list:
-    """The question's numbers grouped as the notes list them: x, t, then unit by unit."""
+    """The question's numbers grouped as the notes list them: x, t, then unit by unit (a
+    matrix ``W[j,i]``, an image ``I(r,c)`` or a token's vector ``q_n[i]``: row by row)."""
     groups, current, last = [], [], None
     for key, value in exercise.given:
-        group = key[:-1] if key.startswith("w^") else key[0]
+        group = key[:-1] if key.startswith("w^") else re.sub(r"\d+\W*$", "", key)
         if group != last and current:
             groups.append(current)
             current = []
@@ -128,11 +129,8 @@ def _md_solution(ex) -> str:
 
 # ---- LaTeX --------------------------------------------------------------------------------------
 def _tex_math(math: str) -> str:
-    text = math.replace("dE/d", "∂E/∂").replace(" new", r"{}^{\text{new}}")
-    text = re.sub(r"\^\((\d+)\)", r"^{(\1)}", text)
-    text = re.sub(r"_(\w+)", r"_{\1}", text)
-    text = _latex_math(text)
-    return re.sub(r"\b(ln|exp|max)\b", r"\\\1", text)
+    text = _latex_math(math.replace("dE/d", "∂E/∂"))  # braces of the notes' names: its own
+    return re.sub(r"\bmax\b", r"\\max", text).replace(" new", r"{}^{\text{new}}")
 
 
 def _tex(text: str) -> str:
@@ -142,8 +140,9 @@ def _tex(text: str) -> str:
             pieces.append(f"${_tex_math(piece)}$")
         elif kind == "code":
             pieces.append(r"\texttt{" + _latex_text(piece) + "}")
-        else:
-            pieces.append(_latex_text(piece))
+        else:  # the spaces around the prose stay (``units $a_j$``)
+            lead, trail = piece[:len(piece) - len(piece.lstrip())], piece[len(piece.rstrip()):]
+            pieces.append(lead + _latex_text(piece) + trail)
     return "".join(pieces)
 
 

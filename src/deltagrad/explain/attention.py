@@ -111,7 +111,7 @@ def attention_head(q, k, v, grad_output=None, mask=None, causal: bool = False) -
         row.lines.append(Line(f"Σ_m a_{n + 1}m", a[n].sum(), "Σ_m a_nm, which is 1 (eq. 11.3)",
                               " + ".join(_v(a[n, m]) for m in range(n_k))))
     output = sol.section("Weighted sum of the values y_n = Σ_m a_nm v_m (eq. 11.1)",
-                         "y from the engine's scaled_dot_product_attention")
+                         "y from the engine's fused scaled dot-product attention")
     for n in range(n_q):
         for i in range(v.shape[1]):
             output.lines.append(Line(f"y_{n + 1}[{i + 1}]", y.data[n, i], "Σ_m a_nm v_m[i]",

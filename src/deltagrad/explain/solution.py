@@ -180,7 +180,7 @@ class Solution:
 _GREEK = {"delta": r"\delta", "Σ": r"\sum", "×": r"\times", "·": r"\cdot ", "−": "-",
           "≥": r"\geq", "≤": r"\leq", "¬": r"\neg ", "∧": r"\wedge ", "∨": r"\vee ",
           "⊕": r"\oplus ", "η": r"\eta", "σ": r"\sigma", "½": r"\tfrac12", "∂": r"\partial ",
-          "→": r"\to ", "←": r"\leftarrow ", "′": "'", "²": "^2", "√": r"\sqrt",
+          "→": r"\to ", "←": r"\leftarrow ", "′": "'", "²": "^2", "√": r"\sqrt ",
           "≈": r"\approx ", "δ": r"\delta ", "…": r"\ldots ", "α": r"\alpha ",
           "β": r"\beta ", "γ": r"\gamma ", "λ": r"\lambda ", "ε": r"\varepsilon ",
           "∞": r"\infty ", "—": r"\text{ --- }", "–": "-", "±": r"\pm ",
@@ -207,7 +207,8 @@ def _latex_math(text: str) -> str:
     text = re.sub(r"\b(ln|exp|log|tanh)\b", r"\\\1 ", text)
     text = re.sub(r"\b(sigmoid|identity|relu|softmax|step)\b", r"\\operatorname{\1}", text)
     text = re.sub(r"\b(AND|OR|NAND|NOR|XOR|NOT)\b", r"\\text{ \1 }", text)
-    text = re.sub(r"\^\((\d+)\)", r"^{(\1)}", text)
+    text = re.sub(r"\^\(([0-9A-Za-z+-]+)\)", r"^{(\1)}", text)  # ^(1), ^(t), ^(t-1)
+    text = re.sub(r"(\^\{\([^{}]*\)\})\^", r"\1{}^", text)  # h^(t)ᵀ, h^(t)²: no double ^
     return re.sub(r"_([A-Za-z0-9]+)", r"_{\1}", text)
 
 
