@@ -108,6 +108,8 @@ def test_compare_char_models_matches_parameters_and_scores_the_same_held_out_cha
         sequences.char_lstm(train, held[:16], vocab.size, context=16)
     with pytest.raises(ValueError, match="hidden_size"):
         sequences.char_lstm(train, held, vocab.size, hidden_size=0, context=16)
+    with pytest.raises(TypeError, match="train_ids must be integer ids, got a string"):
+        sequences.char_lstm("some text" * 9, held, vocab.size, context=16)
 
 
 def test_lstm_hidden_size_for_picks_the_nearest_parameter_count():

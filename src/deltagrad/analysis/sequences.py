@@ -147,6 +147,10 @@ def _training_windows(train_ids: np.ndarray, context: int) -> tuple:
 def _check_text(train_ids, heldout_ids, vocab_size, context, owner: str) -> tuple:
     """``(train_ids, heldout_ids, vocab_size, context)`` checked: 1-D id arrays of at least
     context + 1 ids inside the vocabulary (default size: 1 + the largest id seen)."""
+    for name, ids in (("train_ids", train_ids), ("heldout_ids", heldout_ids)):
+        if isinstance(ids, str):
+            raise TypeError(f"{owner}: {name} must be integer ids, got a string; encode it "
+                            "first (data.text.CharVocabulary.from_text(text).encode(text))")
     train_ids = np.asarray(train_ids)
     heldout_ids = np.asarray(heldout_ids)
     context = check.positive_int(context, "context", owner)
