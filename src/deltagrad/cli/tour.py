@@ -6,15 +6,15 @@ import os
 import sys
 import time
 
-HELP = ("run the notes' chapters on real data and write DIR/index.html with figures (under a "
-        "minute on two cores; --quick: about ten seconds)")
+HELP = ("run the notes' chapters on real data and write DIR/index.html with figures (about "
+        "a minute and a half on two cores; --quick: about twenty seconds)")
 EXAMPLE = "deltagrad tour --out report/ --quick --only logic"
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("--out", default="report", help="output folder")
     parser.add_argument("--quick", action="store_true",
-                        help="smaller runs: about ten seconds, well under a minute")
+                        help="smaller runs: about twenty seconds, well under a minute")
     parser.add_argument("--only", action="append", metavar="NAME",
                         help="run only this section (repeatable); see --list")
     parser.add_argument("--list", action="store_true", help="name the sections and exit")
