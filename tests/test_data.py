@@ -89,3 +89,13 @@ def test_record_loads_names_the_data_sets_used():
 
 def test_dg_data_is_the_same_module():
     assert dg.data.load_digits_split is load_digits_split
+
+
+@pytest.mark.parametrize("fraction", [0.999, 0.0001])
+def test_a_split_too_small_for_every_class_is_refused_in_our_words(fraction):
+    """Digits have 10 classes and 1,797 patterns: a stratified split needs ≥ 10 on each side,
+    so test_fraction must lie in [10/1797, 1 − 11/1797]."""
+    with pytest.raises(ValueError, match=r"load_digits_split: test_fraction=.* a stratified "
+                                         r"split of 10 classes needs at least 10 in each "
+                                         r"\(a test_fraction between 0.00556 and 0.994\)"):
+        load_digits_split(test_fraction=fraction)

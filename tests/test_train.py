@@ -216,3 +216,44 @@ def test_predict_and_evaluate_run_dropout_in_evaluation_mode_and_restore_the_mod
     assert not np.array_equal(net(X).data, first)  # dropout active in training mode
     dg.evaluate(net, X, np.zeros((10, 2)))
     assert all(m.training for m in net.modules())
+
+
+@pytest.mark.parametrize("labels, error, words", [
+    (lambda p: p.astype(str), TypeError, r"accuracy: labels must be integer classes 0 … 2"),
+    (lambda p: p + 0.4, ValueError, r"accuracy: labels must be whole numbers"),
+    (lambda p: p + 1, ValueError, r"accuracy: label 3 is out of range for 3 classes"),
+])
+def test_accuracy_refuses_labels_it_cannot_score(labels, error, words):
+    """Strings, fractions and 1-based labels would otherwise compare unequal everywhere and
+    give a plausible 0.0 (or a wrong fraction) with no word."""
+    X = np.random.default_rng(0).normal(size=(6, 2))
+    net = nn.MLP("2-3", output="softmax", rng=0)
+    predicted = dg.predict(net, X).argmax(1)
+    predicted[0] = 2  # so that one label is the last class
+    with pytest.raises(error, match=words):
+        dg.accuracy(net, X, labels(predicted))
+
+
+def test_accuracy_with_one_output_refuses_plus_minus_one_labels():
+    X = np.random.default_rng(0).normal(size=(6, 2))
+    net = nn.MLP("2-1", output="sigmoid", rng=0)
+    with pytest.raises(ValueError, match=r"label -1 is out of range for 2 classes"):
+        dg.accuracy(net, X, np.array([1, -1, 1, -1, 1, -1]))
+
+
+def test_evaluation_functions_name_themselves_in_errors():
+    X = np.full((3, 2), np.nan)
+    for call, name in ((lambda: dg.predict(nn.MLP("2-2"), X), "predict"),
+                       (lambda: dg.evaluate(nn.MLP("2-2"), X, np.zeros((3, 2))), "evaluate"),
+                       (lambda: dg.accuracy(nn.MLP("2-2"), X, [0, 1, 0]), "accuracy")):
+        with pytest.raises(ValueError, match=rf"^{name}: X contains NaN"):
+            call()
+
+
+def test_a_bare_recurrent_layer_is_refused_with_the_fix():
+    lstm = nn.LSTM(2, 3, rng=0)
+    with pytest.raises(TypeError, match=r"predict: the model LSTM must return one Tensor, got "
+                                        r"tuple .*nn.RecurrentNetwork\(layer, output\)"):
+        dg.predict(lstm, np.zeros((3, 10, 2)))
+    with pytest.raises(TypeError, match=r"fit: the model LSTM must return one Tensor"):
+        dg.fit(lstm, np.zeros((4, 5, 2)), np.zeros((4, 5, 3)), epochs=1, progress=False)

@@ -89,38 +89,48 @@ class Trainer:
 
 
 # ---- checking the arguments ----------------------------------------------------------------
-def _model_dtype(model: Module) -> np.dtype:
+def _model_dtype(model: Module, owner: str = "fit") -> np.dtype:
     params = model.parameters()
     if not params:
-        raise ValueError(f"fit: the model {type(model).__name__} has no parameters")
+        raise ValueError(f"{owner}: the model {type(model).__name__} has no parameters")
     return params[0].dtype
 
 
-def _as_inputs(X, name: str, dtype) -> np.ndarray:
+def _outputs(y, model: Module, owner: str = "fit") -> Tensor:
+    """The model's output, which must be one Tensor (a recurrent layer returns a pair)."""
+    if type(y) is Tensor or isinstance(y, Tensor):
+        return y
+    hint = (" (a recurrent layer returns (states, last state): wrap it with an output layer, "
+            "nn.RecurrentNetwork(layer, output))" if isinstance(y, tuple) else "")
+    raise TypeError(f"{owner}: the model {type(model).__name__} must return one Tensor, got "
+                    f"{type(y).__name__}{hint}")
+
+
+def _as_inputs(X, name: str, dtype, owner: str = "fit") -> np.ndarray:
     data = X.data if isinstance(X, Tensor) else X
     try:
         array = np.asarray(data)
     except (TypeError, ValueError) as err:
-        raise TypeError(f"fit: {name} must be a numeric array: {err}") from err
+        raise TypeError(f"{owner}: {name} must be a numeric array: {err}") from err
     if array.dtype.kind not in "biuf":
-        raise TypeError(f"fit: {name} must be numeric, got dtype {array.dtype}")
+        raise TypeError(f"{owner}: {name} must be numeric, got dtype {array.dtype}")
     if array.ndim == 0:
-        raise ValueError(f"fit: {name} must have one row per pattern, got a scalar")
+        raise ValueError(f"{owner}: {name} must have one row per pattern, got a scalar")
     array = array.astype(dtype, copy=False)
     if not np.all(np.isfinite(array)):
-        raise ValueError(f"fit: {name} contains NaN or infinite values")
+        raise ValueError(f"{owner}: {name} contains NaN or infinite values")
     return array
 
 
-def _as_targets(T, name: str, dtype, loss) -> np.ndarray:
+def _as_targets(T, name: str, dtype, loss, owner: str = "fit") -> np.ndarray:
     data = T.data if isinstance(T, Tensor) else T
     array = np.asarray(data)
     if array.dtype.kind not in "biuf":
-        raise TypeError(f"fit: {name} must be numeric, got dtype {array.dtype}")
+        raise TypeError(f"{owner}: {name} must be numeric, got dtype {array.dtype}")
     if array.dtype.kind == "f" or loss is not _losses.cross_entropy:
         array = array.astype(dtype, copy=False)
     if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
-        raise ValueError(f"fit: {name} contains NaN or infinite values")
+        raise ValueError(f"{owner}: {name} contains NaN or infinite values")
     return array
 
 
@@ -219,23 +229,25 @@ def _inference(model: Module):
             object.__setattr__(m, "training", training)
 
 
-def predict(model: Module, X, batch_size: int | None = None) -> np.ndarray:
-    """The model's outputs y for inputs X, without recording a graph. Shape ``(N, K)``."""
-    dtype = _model_dtype(model)
-    X = _as_inputs(X, "X", dtype)
+def predict(model: Module, X, batch_size: int | None = None, *,
+            owner: str = "predict") -> np.ndarray:
+    """The model's outputs y for inputs X, without recording a graph. Shape ``(N, K)``.
+    ``owner`` names the caller in error messages (``accuracy`` passes its own name)."""
+    dtype = _model_dtype(model, owner)
+    X = _as_inputs(X, "X", dtype, owner)
     step = max(len(X), 1) if batch_size is None else _batch_size(batch_size, max(len(X), 1))
     with _inference(model):  # no patterns: the model's (0, K) output
-        return np.concatenate([model(X[s:s + step]).data
+        return np.concatenate([_outputs(model(X[s:s + step]), model, owner).data
                                for s in range(0, max(len(X), 1), step)])
 
 
 def evaluate(model: Module, X, T, loss="sum_of_squares") -> float:
     """The data error E per pattern, E/N, of the model on (X, T)."""
     loss_fn = _resolve_loss(loss)
-    dtype = _model_dtype(model)
-    X = _as_inputs(X, "X", dtype)
-    T = _as_targets(T, "T", dtype, loss_fn)
-    return _error_per_pattern(model, X, T, loss_fn)
+    dtype = _model_dtype(model, "evaluate")
+    X = _as_inputs(X, "X", dtype, "evaluate")
+    T = _as_targets(T, "T", dtype, loss_fn, "evaluate")
+    return _error_per_pattern(model, X, T, loss_fn, "evaluate")
 
 
 def accuracy(model: Module, X, labels) -> float:
@@ -251,22 +263,38 @@ def accuracy(model: Module, X, labels) -> float:
         >>> dg.accuracy(net, np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]), [0, 1, 0])
         0.6666666666666666
     """
-    Y = predict(model, X)
-    labels = np.asarray(labels)
-    if labels.ndim == 2 and labels.shape[1] == 1:
-        labels = labels[:, 0]
-    if labels.shape != (len(Y),):
-        raise ValueError(f"accuracy: labels must hold one class per pattern, shape "
-                         f"({len(Y)},), got {labels.shape}")
+    Y = predict(model, X, owner="accuracy")
+    labels = _class_labels(labels, len(Y), max(Y.shape[1], 2))
     predicted = (Y[:, 0] > 0.5).astype(int) if Y.shape[1] == 1 else np.argmax(Y, axis=1)
     return float(np.mean(predicted == labels))
 
 
-def _error_per_pattern(model, X, T, loss_fn) -> float:
+def _class_labels(labels, n: int, classes: int) -> np.ndarray:
+    """Integer classes ``(n,)`` in 0 … classes − 1 (a column ``(n, 1)`` is accepted), or a
+    clear error: strings, fractions, ±1 or 1-based labels would otherwise score silently 0."""
+    labels = np.asarray(labels)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.shape != (n,):
+        raise ValueError(f"accuracy: labels must hold one class per pattern, shape ({n},), "
+                         f"got {labels.shape}")
+    if labels.dtype.kind not in "biuf":
+        raise TypeError(f"accuracy: labels must be integer classes 0 … {classes - 1}, got "
+                        f"dtype {labels.dtype}")
+    if labels.dtype.kind == "f" and not np.all(np.isfinite(labels) & (labels == np.round(labels))):
+        raise ValueError("accuracy: labels must be whole numbers (class indices)")
+    bad = labels[(labels < 0) | (labels >= classes)]
+    if bad.size:
+        raise ValueError(f"accuracy: label {bad[0]:g} is out of range for {classes} classes "
+                         f"(expected 0 … {classes - 1})")
+    return labels
+
+
+def _error_per_pattern(model, X, T, loss_fn, owner: str = "fit") -> float:
     if X is None:
         return float("nan")
     with _inference(model):
-        return float(loss_fn(model(X), T).item()) / len(X)
+        return float(loss_fn(_outputs(model(X), model, owner), T).item()) / len(X)
 
 
 # ---- training --------------------------------------------------------------------------------
@@ -438,7 +466,7 @@ class _Run:
                 if self.augment is not None:
                     xb = self._augmented(xb, rng)
                 opt.zero_grad()
-                E = self._error(model(xb), tb, None if Se is None else Se[rows])
+                E = self._error(_outputs(model(xb), model), tb, None if Se is None else Se[rows])
                 error = E.item()
                 if not np.isfinite(error):
                     raise self._diverged(epoch, b + 1, error, snapshot)
@@ -463,7 +491,7 @@ class _Run:
         reg = self.regularizer
 
         def objective(m):
-            E = self._error(m(X), T, self.weights)
+            E = self._error(_outputs(m(X), m), T, self.weights)
             return E if reg is None else E + reg.batch_term(m, X, 1.0)
 
         state = {"epoch": 0, "snapshot": model.state_dict()}
