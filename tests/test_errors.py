@@ -141,3 +141,10 @@ def test_the_base_classes_cannot_be_used_without_their_one_method():
         NoRule(nn.Linear(1, 1).parameters())
     with pytest.raises(TypeError, match="abstract method terms"):
         NoTerms()
+
+
+def test_a_positional_encoding_must_give_its_table():
+    from deltagrad.nn.embedding import _PositionalEncoding
+
+    with pytest.raises(TypeError, match="abstract method table"):
+        _PositionalEncoding(8, 4, None)

@@ -6,6 +6,8 @@ Sequences are batch-first: token ids ``(N, T)``, token vectors ``(N, T, E)``.
 
 from __future__ import annotations
 
+import abc
+
 import numpy as np
 
 from .. import _state, ops
@@ -195,8 +197,9 @@ class _PositionalEncoding(Module):
         self.embed_dim = check.positive_int(embed_dim, "embed_dim", owner)
         self._dtype = check.float_dtype(dtype, owner)
 
-    def table(self):
-        raise NotImplementedError
+    @abc.abstractmethod
+    def table(self) -> Tensor:
+        """The ``(max_len, E)`` table of position vectors that ``forward`` adds."""
 
     def forward(self, x) -> Tensor:
         x = sequence_input(self, x, self.embed_dim, self._dtype)
