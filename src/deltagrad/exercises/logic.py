@@ -18,7 +18,7 @@ from ..explain.solution import Line, Solution
 from ..logic import (LogicNetwork, compile, evaluate, from_truth_table, is_linearly_separable,
                      parse, truth_table_inputs, verify)
 from .exercise import Exercise
-from .marking import Mark, Marking
+from .marking import Mark, Marking, check_keys
 
 OPERATORS = ["and", "or", "xor", "nand", "nor"]
 FIELDS = ("truth_table", "separable", "perceptron", "certificate", "network")
@@ -200,13 +200,8 @@ def mark(exercise: Exercise, answers: dict) -> Marking:
     """Mark the fields of a logic answer: the truth table and ``separable`` exactly, a
     perceptron, a certificate and a network by checking them against f on every row."""
     number = exercise.number
-    if not isinstance(answers, dict):
-        raise ValueError(f"exercise {number}: answers must be an object with "
-                         f"{list(FIELDS)}, got {type(answers).__name__}")
-    unknown = [k for k in answers if k not in FIELDS]
-    if unknown:
-        raise ValueError(f"exercise {number}: unknown quantity {unknown[0]!r}; a logic "
-                         f"exercise has {list(FIELDS)}")
+    check_keys(answers, FIELDS, number, f"with {list(FIELDS)}",
+               f"a logic exercise has {list(FIELDS)}")
     n, table = exercise.data["n"], np.asarray(exercise.data["table"])
     expected = exercise.data["answers"]
     marking = Marking(number)

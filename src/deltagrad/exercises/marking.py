@@ -107,14 +107,21 @@ def mark_numbers(exercise, answers: dict) -> Marking:
     return marking
 
 
-def _numbers(answers: dict, values: dict, number: int) -> dict:
+def check_keys(answers, known, number: int, form: str, names: str) -> None:
+    """``answers`` must be an object whose keys are all in ``known``; the errors say ``form``
+    (what an answer looks like) and ``names`` (what the exercise has)."""
     if not isinstance(answers, dict):
-        raise ValueError(f"exercise {number}: answers must be an object {{quantity: number}}, "
+        raise ValueError(f"exercise {number}: answers must be an object {form}, "
                          f"got {type(answers).__name__}")
-    unknown = [k for k in answers if k not in values]
+    unknown = [k for k in answers if k not in known]
     if unknown:
-        raise ValueError(f"exercise {number}: unknown quantity {unknown[0]!r}; this exercise "
-                         f"has {', '.join(list(values)[:6])}, … (the names in its answer key)")
+        raise ValueError(f"exercise {number}: unknown quantity {unknown[0]!r}; {names}")
+
+
+def _numbers(answers: dict, values: dict, number: int) -> dict:
+    check_keys(answers, values, number, "{quantity: number}",
+               f"this exercise has {', '.join(list(values)[:6])}, … (the names in its "
+               "answer key)")
     out = {}
     for key, value in answers.items():
         if value is None:  # left blank
