@@ -272,7 +272,8 @@ def cross_entropy(y, t, reduction: str = "sum", sample_weight=None,
     t_data = t.data if isinstance(t, Tensor) else np.asarray(t)
     if t_data.dtype.kind not in "biuf":
         raise TypeError(f"cross_entropy: t must be numeric, got dtype {t_data.dtype}")
-    _check_choice(reduction, REDUCTIONS + ("none",), "reduction", "cross_entropy")
+    check.choice(reduction, REDUCTIONS + ("none",), "reduction", "cross_entropy",
+                 case_sensitive=True)
     _check_output(y, "cross_entropy")
     labels = y.ndim >= 1 and t_data.shape == y.shape[:-1]
     if labels and mask is None and _plain_labels(y, t_data, reduction, sample_weight,
@@ -318,11 +319,6 @@ def _plain_labels(y: Tensor, labels: np.ndarray, reduction, sample_weight, label
     return True
 
 
-def _check_choice(value, choices: tuple, name: str, loss: str) -> None:
-    if value not in choices:
-        raise ValueError(f"{loss}: {name} must be one of {choices}, got {value!r}")
-
-
 def _drop_ignored(labels: np.ndarray, ignore_index, dtype):
     """Labels with ``ignore_index`` replaced by 0, and the (…, 1) weights that drop them."""
     if ignore_index is None:
@@ -336,10 +332,8 @@ def _drop_ignored(labels: np.ndarray, ignore_index, dtype):
 
 def _smoothed(t: Tensor, label_smoothing, num_classes: int) -> Tensor:
     """(1 − ε) t + ε / K: label smoothing as PyTorch's."""
-    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)) \
-            or not 0 <= label_smoothing <= 1:
-        raise ValueError(f"cross_entropy: label_smoothing must be a number in [0, 1], got "
-                         f"{label_smoothing!r}")
+    check.real(label_smoothing, "label_smoothing", "cross_entropy", low=0.0, high=1.0,
+               high_inclusive=True)
     if label_smoothing == 0:
         return t
     return t * (1 - label_smoothing) + label_smoothing / num_classes
