@@ -27,7 +27,7 @@ def test_fused_mlp_gives_the_unfused_outputs_and_gradients_to_the_bit(hidden, dt
     X = rng.normal(size=(7, 4)).astype(dtype)
     labels = rng.integers(0, 3, 7)
     y_fused, y_plain = net(X), _unfused(net)(X)
-    assert y_fused.op == "softmax" and "dense" in _ops_of(y_fused)
+    assert y_fused.op == "softmax" and "dense_stack" in _ops_of(y_fused)
     assert "dense" not in _ops_of(y_plain)
     np.testing.assert_array_equal(y_fused.data, y_plain.data)
     fused = _flat_grad(net, lambda m: dg.losses.cross_entropy(m(X), labels))
@@ -117,3 +117,102 @@ def _ops_of(root):
         names.add(node.op)
         stack.extend(node._parents)
     return names
+
+
+def _chain(x, layers):
+    """The stack as separate ``dense`` nodes, layer after layer."""
+    for w, b, h in layers:
+        x = ops.dense(x, w, activation=h) if b is None else ops.dense(x, w, b, activation=h)
+    return x
+
+
+def _stack_case(seed=4):
+    """A 3-4-5-2 stack: tanh, a sigmoid layer without biases, an identity output; x needs a
+    gradient too (input gradients, as TangentProp and saliency ask for)."""
+    rng = np.random.default_rng(seed)
+    x = dg.tensor(rng.normal(size=(6, 3)), requires_grad=True)
+    shapes = [((4, 3), True, "tanh"), ((5, 4), False, "sigmoid"), ((2, 5), True, "identity")]
+    layers = [(dg.tensor(rng.normal(size=s), requires_grad=True),
+               dg.tensor(rng.normal(size=s[0]), requires_grad=True) if biased else None, h)
+              for s, biased, h in shapes]
+    inputs = [x] + [t for w, b, _ in layers for t in (w, b) if t is not None]
+    return x, layers, inputs, rng.normal(size=(6, 2))
+
+
+def test_dense_stack_equals_the_chain_of_dense_nodes_to_the_bit():
+    x, layers, inputs, g = _stack_case()
+    fused, chained = ops.dense_stack(x, layers), _chain(x, layers)
+    assert fused.op == "dense_stack"
+    np.testing.assert_array_equal(fused.data, chained.data)
+    for f, c in zip(dg.grad(fused, inputs, grad_outputs=g), dg.grad(chained, inputs, g)):
+        np.testing.assert_array_equal(f.data, c.data)
+
+
+def test_dense_stack_second_derivatives_and_its_create_graph_vjps():
+    """With create_graph=True the stack reruns as recorded dense nodes: its gradients equal
+    the plain pass's (the joint VJP), and a Hessian-vector product through them equals the
+    chain's (the same algebra, so to rounding)."""
+    x, layers, inputs, g = _stack_case(5)
+    v = [np.random.default_rng(6).normal(size=t.shape) for t in inputs]
+
+    def hvp(forward):
+        grads = dg.grad(forward(x, layers), inputs, grad_outputs=g, create_graph=True)
+        dot = sum((gi * vi).sum() for gi, vi in zip(grads, v))
+        second = dg.grad(dot, inputs, allow_unused=True)  # ∂E/∂b_3 = Σ_n g_n: constant
+        return ([gi.data for gi in grads],
+                [np.zeros(t.shape) if h is None else h.data for h, t in zip(second, inputs)])
+
+    (first_fused, second_fused), (first_chain, second_chain) = hvp(ops.dense_stack), hvp(_chain)
+    plain = dg.grad(ops.dense_stack(x, layers), inputs, grad_outputs=g)
+    for f, p in zip(first_fused, plain):
+        np.testing.assert_allclose(f, p.data, rtol=1e-14, atol=1e-15)
+    for f, c in zip(first_fused + second_fused, first_chain + second_chain):
+        np.testing.assert_allclose(f, c, rtol=1e-12, atol=1e-14)
+
+
+def test_dense_stack_backward_twice_with_retain_graph_accumulates():
+    x, layers, inputs, g = _stack_case(7)
+    out = ops.dense_stack(x, layers)
+    out.backward(g, retain_graph=True)
+    once = [t.grad.copy() for t in inputs]
+    out.backward(g)
+    for t, first in zip(inputs, once):
+        np.testing.assert_allclose(t.grad, 2 * first, rtol=1e-15)
+
+
+def test_dense_stack_refuses_bad_layers():
+    w = dg.tensor(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"activation 'gelu' is not one of"):
+        ops.dense_stack(np.ones((1, 3)), [(w, None, "gelu")])
+    with pytest.raises(ValueError, match=r"needs at least one layer"):
+        ops.dense_stack(np.ones((1, 3)), [])
+
+
+def test_mlp_runs_as_one_stack_and_sees_replaced_layers_and_weights():
+    """net(x) is one dense_stack node and a softmax; a replaced activation (GELU cannot be
+    fused) falls back to the layer-by-layer graph, and a replaced weight or layer is used at
+    the next call (the cached plan is rebuilt after any module assignment)."""
+    rng = np.random.default_rng(8)
+    net = nn.MLP("3-4-2", hidden="tanh", output="softmax", rng=0)
+    X = rng.normal(size=(5, 3))
+    assert _ops_of(net(X)) == {"softmax", "dense_stack"}
+    net.linear1.weight = nn.Parameter(np.asfortranarray(rng.normal(size=(4, 3))))
+    np.testing.assert_array_equal(net(X).data, _unfused(net)(X).data)
+    net.linear2 = nn.Linear(4, 2, rng=3)
+    np.testing.assert_array_equal(net(X).data, _unfused(net)(X).data)
+    net.act1 = nn.GELU()
+    y = net(X)
+    assert "dense_stack" not in _ops_of(y) and "gelu" in _ops_of(y)
+    np.testing.assert_array_equal(y.data, _unfused(net)(X).data)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int32", "int64", "uint8"])
+def test_labels_range_check_in_every_integer_dtype(dtype):
+    """The one-pass range check reads labels as unsigned: −1 (or 200 in uint8) must still be
+    refused for K = 3, and in-range labels of every integer dtype give the same E."""
+    y = dg.nn.softmax(dg.tensor([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]]))
+    E = dg.losses.cross_entropy(y, np.array([2, 0], dtype=dtype))
+    assert E.item() == pytest.approx(2 * (np.log(1 + np.exp(-1) + np.exp(-2))), rel=1e-15)
+    bad = -1 if dtype[0] == "i" else 200
+    with pytest.raises(ValueError, match=rf"label {bad} is out of range for 3 classes"):
+        dg.losses.cross_entropy(y, np.array([0, bad], dtype=dtype))

@@ -243,6 +243,13 @@ CASES["dense"] = [(lambda x, w, b, h=h: ops.dense(x, w, b, activation=h),
                   for h in ("identity", "tanh", "sigmoid")]
 CASES["dense"] += [(lambda x, w: ops.dense(x, w, activation="relu"),
                     [_normal((5, 3)), _normal((2, 3))])]
+CASES["dense_stack"] = [
+    (lambda x, w1, b1, w2, w3, b3: ops.dense_stack(
+        x, [(w1, b1, "tanh"), (w2, None, "sigmoid"), (w3, b3, "identity")]),
+     [_normal((4, 3)), _normal((5, 3)), _normal((5,)), _normal((2, 5)), _normal((3, 2)),
+      _normal((3,))]),
+    (lambda x, w, b: ops.dense_stack(x, [(w, b, "relu")]),
+     [_normal((5, 3)), _normal((2, 3)), _normal((2,))])]
 CASES["softmax_cross_entropy_labels"] = [
     (lambda a: ops.softmax_cross_entropy_labels(a, dg.tensor([2, 0, 1, 2]), ops.softmax(a)),
      [_normal((4, 3))])]

@@ -31,7 +31,7 @@ def _initial_grad(root: Tensor, grad, create_graph: bool):
             raise RuntimeError(
                 f"backward(): grad can be omitted only for a one-element output, but the "
                 f"output has shape {root.shape}; pass grad= of that shape")
-        grad = np.ones(root.data.shape, dtype=root.data.dtype)
+        grad = np.ones_like(root.data) if root.data.ndim else np.array(1, root.data.dtype)
     elif create_graph and isinstance(grad, Tensor) and grad.requires_grad:
         if grad.shape != root.shape:  # kept in the graph: the result is differentiable in it
             raise ValueError(f"backward(): grad has shape {grad.shape}, expected {root.shape}")

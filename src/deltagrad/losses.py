@@ -8,7 +8,6 @@ the activation recorded, so ``∂E/∂a_k = y_k − t_k`` exactly (eq. 3.9) and 
 
 from __future__ import annotations
 
-import functools
 import warnings
 
 import numpy as np
@@ -42,7 +41,7 @@ def _check_pair(y, t, loss: str) -> tuple:
     t = _as_tensor(t, f"{loss}: t", like=y)
     if y.shape != t.shape:
         raise ValueError(f"{loss}: y has shape {y.shape} but t has shape {t.shape}")
-    if not np.all(np.isfinite(t.data)):
+    if not np.isfinite(t.data).all():
         raise ValueError(f"{loss}: the target t contains NaN or infinite values")
     return y, t
 
@@ -226,19 +225,12 @@ def one_hot(labels, num_classes: int, dtype=np.float64) -> np.ndarray:
         raise TypeError(f"labels must be integers, got dtype {labels.dtype}")
     if labels.size == 0 or labels.min() >= 0:
         try:  # rows of the identity; a label ≥ K raises IndexError here
-            return _identity(num_classes, np.dtype(dtype))[labels]
+            return ops.loss.identity_rows(num_classes, np.dtype(dtype))[labels]
         except IndexError:
             pass
     bad = labels[(labels < 0) | (labels >= num_classes)].ravel()[0]
     raise ValueError(f"label {bad} is out of range for {num_classes} classes "
                      f"(expected 0 … {num_classes - 1})")
-
-
-@functools.lru_cache(maxsize=64)
-def _identity(num_classes: int, dtype) -> np.ndarray:
-    eye = np.eye(num_classes, dtype=dtype)
-    eye.flags.writeable = False
-    return eye
 
 
 def cross_entropy(y, t, reduction: str = "sum", sample_weight=None,
@@ -278,8 +270,7 @@ def cross_entropy(y, t, reduction: str = "sum", sample_weight=None,
     labels = y.ndim >= 1 and t_data.shape == y.shape[:-1]
     if labels and mask is None and _plain_labels(y, t_data, reduction, sample_weight,
                                                  label_smoothing, ignore_index):
-        E = ops.softmax_cross_entropy_labels(y._activation[1], Tensor._wrap(t_data), y)
-        return _reduce(E, y, reduction, "cross_entropy")
+        return _reduce(_labels_cross_entropy(y, t_data), y, reduction, "cross_entropy")
     keep = None
     if labels:  # class labels, range-checked by one_hot
         t_data, keep = _drop_ignored(t_data, ignore_index, y.dtype)
@@ -309,14 +300,20 @@ def cross_entropy(y, t, reduction: str = "sum", sample_weight=None,
 def _plain_labels(y: Tensor, labels: np.ndarray, reduction, sample_weight, label_smoothing,
                   ignore_index) -> bool:
     """Whether the labels-only fused primitive applies: a softmax output (N, K), integer
-    labels (N,) in range, and no option that reweights patterns or classes."""
-    if not (y.ndim == 2 and labels.dtype.kind in "iu" and reduction != "none"
+    labels (N,), and no option that reweights patterns or classes."""
+    return (y.ndim == 2 and labels.dtype.kind in "iu" and reduction != "none"
             and sample_weight is None and label_smoothing == 0 and ignore_index is None
-            and y._activation is not None and y._activation[0] == "softmax"):
-        return False
-    if len(labels) and labels.min() < 0 or len(labels) and labels.max() >= y.shape[1]:
-        one_hot(labels, y.shape[1])  # raises the range error
-    return True
+            and y._activation is not None and y._activation[0] == "softmax")
+
+
+def _labels_cross_entropy(y: Tensor, labels: np.ndarray) -> Tensor:
+    """E by ``ops.softmax_cross_entropy_labels``, after one pass over the labels checks
+    0 ≤ label < K: read as unsigned integers a negative label is huge, so the largest
+    unsigned value is below K only when every label is in range."""
+    unsigned = labels.view(f"u{labels.itemsize}") if labels.dtype.kind == "i" else labels
+    if len(labels) and unsigned.max() >= y.shape[1]:
+        one_hot(labels, y.shape[1])  # raises the range error, naming the label
+    return ops.softmax_cross_entropy_labels(y._activation[1], Tensor._wrap(labels), y)
 
 
 def _drop_ignored(labels: np.ndarray, ignore_index, dtype):

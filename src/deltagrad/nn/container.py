@@ -10,6 +10,7 @@ from .. import _state, ops
 from .activation import ACTIVATIONS, Identity, ReLU, Sigmoid, Step, Tanh, activation
 from .linear import Linear
 from .module import Module
+from .module import edits as module_edits
 from .registry import config_of, dense_weights, layer_sizes, savable
 
 
@@ -123,22 +124,37 @@ class MLP(Sequential):
         object.__setattr__(self, "activations", [a.lower() for a in hidden + [output]])
 
     def forward(self, x):
-        """Layer by layer as ``Sequential``, each hidden layer (a ``Linear`` followed by a
-        plain tanh, sigmoid, ReLU, step or identity) as one fused node ``ops.dense``: the
-        same numbers and gradients (tests compare), fewer steps for the backward pass. The
-        output layer stays unfused, so its activation records ``a`` for the canonical pair
-        (eq. 3.9); ``explain`` traces layer by layer and sees every ``a``."""
-        modules = list(self._modules.values())
-        last = len(modules) - 2
+        """Layer by layer as ``Sequential``, run as one fused node ``ops.dense_stack`` when
+        every hidden layer is a ``Linear`` followed by a plain tanh, sigmoid, ReLU, step or
+        identity (the network as built): the same numbers and gradients as the layer-by-layer
+        graph (tests compare, second derivatives included), one node for the backward pass
+        instead of two per layer. The output activation stays a node of its own, so it records
+        ``a`` for the canonical pair (eq. 3.9); ``explain`` traces layer by layer and sees
+        every a^(l)."""
+        plan = self.__dict__.get("_plan")
+        if plan is None or plan[0] != module_edits():
+            plan = self._make_plan()
+        _, first, layers, output = plan
+        if layers is None:  # a layer was replaced by one dense_stack cannot run
+            return super().forward(x)
+        return output(ops.dense_stack(first.checked_input(x), layers))
+
+    def _make_plan(self) -> tuple:
+        """(the edit count it is valid for, the first Linear, the ``ops.linalg.StackLayout``
+        of the layers or None when a layer cannot be fused, the output activation module)."""
+        modules = tuple(self._modules.values())
+        layers = []
         for i in range(0, len(modules) - 1, 2):
             linear, act = modules[i], modules[i + 1]
-            if i < last and type(linear) is Linear and type(act) in _FUSED:
-                weights = (linear.weight,) if linear.bias is None else (linear.weight,
-                                                                        linear.bias)
-                x = ops.dense(linear.checked_input(x), *weights, activation=act.name)
-            else:
-                x = act(linear(x))
-        return x
+            hidden = i < len(modules) - 2
+            if type(linear) is not Linear or (hidden and type(act) not in _FUSED):
+                layers = None
+                break
+            layers.append((linear.weight, linear.bias, act.name if hidden else "identity"))
+        layers = None if layers is None else ops.linalg.StackLayout(layers)
+        plan = (module_edits(), modules[0], layers, modules[-1])
+        object.__setattr__(self, "_plan", plan)
+        return plan
 
     @property
     def linears(self) -> list:

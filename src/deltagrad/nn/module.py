@@ -11,6 +11,13 @@ from ..tensor import Tensor
 
 
 _DATA = Tensor.data  # the slot that holds a tensor's values
+_edits = 0  # counts assignments to any module's attributes: a key for cached forward plans
+
+
+def edits() -> int:
+    """How many times any module's attributes were assigned or deleted so far: a forward plan
+    built when this number was n is still valid while it is n (see ``MLP.forward``)."""
+    return _edits
 
 
 class Parameter(Tensor):
@@ -70,6 +77,8 @@ class Module(abc.ABC):
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name: str, value) -> None:
+        global _edits
+        _edits += 1
         if "_parameters" not in self.__dict__:
             raise RuntimeError(f"{type(self).__name__}: call super().__init__() before "
                                "assigning attributes")
@@ -83,6 +92,8 @@ class Module(abc.ABC):
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
+        global _edits
+        _edits += 1
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
         object.__delattr__(self, name)

@@ -10,7 +10,7 @@ from .activation import elu, gelu, leaky_relu, silu, softplus
 from .conv import avg_pool2d, conv2d, max_pool2d
 from .elementwise import abs, add, astype, clip, cos, div, erf, exp, log, maximum, minimum, \
     mul, neg, pow, relu, sigmoid, sign, sin, sqrt, step, sub, tanh, where
-from .linalg import dense, einsum, linear, matmul
+from .linalg import dense, dense_stack, einsum, linear, matmul
 from .loss import (sigmoid_binary_cross_entropy, softmax_cross_entropy,
                    softmax_cross_entropy_labels, sum_of_squares_error)
 from .recurrent import gru_sequence, lstm_sequence, rnn_sequence
@@ -21,6 +21,7 @@ from .shape import broadcast_to, concatenate, getitem, index_put, pad, repeat, r
 
 __all__ = [
     "REGISTRY", "Primitive", "apply", "add", "astype", "broadcast_to", "concatenate", "dense",
+    "dense_stack",
     "div",
     "exp", "getitem", "index_put", "keep_reduced_axes", "linear", "log", "log_softmax",
     "logsumexp", "matmul", "max", "mean", "mul", "neg", "pow", "relu", "reshape", "sigmoid",

@@ -64,6 +64,24 @@ class Primitive:
         return f"Primitive({self.name!r})"
 
 
+class Saved:
+    """What a fused primitive's forward keeps beyond its inputs and output (the states of a
+    recurrent sequence for BPTT, the hidden outputs z^(l) of a dense stack), and the deltas of
+    its backward pass, computed once per incoming gradient ``g`` and shared by every input's
+    VJP. Passed as the primitive's ``saved=Saved()`` parameter: one per recorded node."""
+
+    def __init__(self):
+        self.buffers = {}
+        self._for = None
+        self.deltas = None
+
+    def deltas_for(self, g, compute):
+        if self._for is not g:
+            self.deltas = compute()
+            self._for = g
+        return self.deltas
+
+
 def _reference_dtype(args):
     """The float dtype that Python-number operands should take (numbers are 'weak')."""
     for a in args:

@@ -84,9 +84,13 @@ tanh = Primitive("tanh", np.tanh, (
 def _expit(x, out=None):
     """scipy's logistic σ(x): stable, no overflow at ±1000 (scipy.special is imported on
     first use, since it costs more to import than NumPy)."""
-    from scipy.special import expit
+    global _expit_ufunc
+    if _expit_ufunc is None:
+        from scipy.special import expit as _expit_ufunc
+    return _expit_ufunc(x, out=out)
 
-    return expit(x, out=out)
+
+_expit_ufunc = None  # scipy.special.expit once imported
 
 
 def _erf_forward(x):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .base import Primitive, polymorphic
+from .base import Primitive, Saved, polymorphic
 from .elementwise import _expit, relu, sigmoid, step, tanh
 from .shape import broadcast_to
 
@@ -49,7 +49,7 @@ def _linear_vjp_w(g, ans, x, w, b=None):
     """
     if x.ndim != 2:
         g, x = g.reshape((-1, w.shape[0])), x.reshape((-1, w.shape[1]))
-    if type(w) is np.ndarray and w.flags.f_contiguous and not w.flags.c_contiguous:
+    if type(w) is np.ndarray and w.strides[0] < w.strides[1]:  # column-major
         return (x.T @ g).T
     return g.T @ x
 
@@ -72,12 +72,12 @@ def _in_place(function):
     return lambda a: function(a, out=a)
 
 
-DENSE_ACTIVATIONS = {  # h applied in place to a, and the primitive whose VJP gives h'
+DENSE_ACTIVATIONS = {  # h applied in place to a, and the VJP of the primitive h (gives h')
     "identity": (lambda a: a, None),
-    "tanh": (_in_place(np.tanh), tanh),
-    "sigmoid": (lambda a: _expit(a, out=a), sigmoid),
-    "relu": (lambda a: np.maximum(a, 0, out=a), relu),
-    "step": (lambda a: (a >= 0).astype(a.dtype), step),
+    "tanh": (_in_place(np.tanh), tanh.vjp(0)),
+    "sigmoid": (lambda a: _expit(a, out=a), sigmoid.vjp(0)),
+    "relu": (lambda a: np.maximum(a, 0, out=a), relu.vjp(0)),
+    "step": (lambda a: (a >= 0).astype(a.dtype), step.vjp(0)),
 }
 
 
@@ -89,8 +89,8 @@ def _dense_delta(g, z, activation: str):
     """δ_j = h'(a_j) ∂E/∂z_j: rule 2's factor (eq. 3.10), by the activation primitive's own
     VJP, which reads h' from the output z (1 − z² for tanh; the sign of z is that of a for
     ReLU and step), exactly as the unfused backward pass applies it."""
-    primitive = DENSE_ACTIVATIONS[activation][1]
-    return g if primitive is None else primitive.vjp(0)(g, z, z)
+    activation_vjp = DENSE_ACTIVATIONS[activation][1]
+    return g if activation_vjp is None else activation_vjp(g, z, z)
 
 
 def _dense_vjp(linear_vjp):
@@ -108,6 +108,102 @@ def _dense_joint_vjp(g, ans, needed, x, w, b=None, activation="identity"):
 dense = Primitive("dense", _dense_forward,
                   (_dense_vjp(_linear_vjp_x), _dense_vjp(_linear_vjp_w),
                    _dense_vjp(_linear_vjp_b)), joint_vjp=_dense_joint_vjp)
+
+
+# ---- dense_stack: every layer of an MLP, z^(l) = h_l(z^(l−1) W_lᵀ + b_l), in one node ----------
+# ``layout`` holds, per layer, (activation, index of w, index of b or None) into the node's
+# inputs (x, w_1, b_1, w_2, …); biases are optional, so the indices are not fixed strides.
+
+def _stack_forward(*inputs, layout, saved):
+    """The layers one after another (eq. 1.5 for any depth), each as ``dense`` computes it;
+    keeps z^(0) = x, z^(1), …, z^(L−1) (each layer's input) in ``saved`` for the backward."""
+    zs = [inputs[0]]
+    for activation, w, b in layout:
+        zs.append(_dense_forward(zs[-1], inputs[w], None if b is None else inputs[b],
+                                 activation))
+    saved.buffers["z"] = zs[:-1]
+    return zs[-1]
+
+
+def _stack_backward(g, ans, needed, inputs, zs, layout):
+    """Backpropagation through the stack (eq. 3.10–3.11), layer L down to 1, each layer by
+    ``dense``'s own joint VJP; returns a gradient (or None where not needed) per input.
+
+    Written with operators, so it runs on ndarrays (a plain backward pass) and on Tensors
+    (``create_graph=True``) alike."""
+    grads = [None] * len(inputs)
+    last = len(layout) - 1
+    for l in range(last, -1, -1):
+        activation, w, b = layout[l]
+        want = (l > 0 or needed[0], needed[w], b is not None and needed[b])
+        g, grads[w], db = _dense_joint_vjp(g, ans if l == last else zs[l + 1], want, zs[l],
+                                           inputs[w], None if b is None else inputs[b],
+                                           activation)
+        if b is not None:
+            grads[b] = db
+    grads[0] = g
+    return grads
+
+
+def _stack_joint_vjp(g, ans, needed, *inputs, layout, saved):
+    return _stack_backward(g, ans, needed, inputs, saved.buffers["z"], layout)
+
+
+def _stack_vjp(i: int):
+    """For ``create_graph=True``: the stack is run again on the input Tensors, layer by layer
+    as recorded ``dense`` nodes, so that the hidden outputs depend on the weights in the
+    graph of the gradient (second derivatives need that); one backward pass through them
+    serves every input's VJP."""
+    def vjp(g, ans, *inputs, layout, saved):
+        def backward():
+            zs = [inputs[0]]
+            for activation, w, b in layout:
+                weights = (inputs[w],) if b is None else (inputs[w], inputs[b])
+                zs.append(dense(zs[-1], *weights, activation=activation))
+            needed = [t.requires_grad for t in inputs]
+            return _stack_backward(g, zs[-1], needed, inputs, zs[:-1], layout)
+        return saved.deltas_for(g, backward)[i]
+    return vjp
+
+
+dense_stack_primitive = Primitive("dense_stack", _stack_forward, _stack_vjp,
+                                  joint_vjp=_stack_joint_vjp)
+
+
+class StackLayout:
+    """The layers of a ``dense_stack``, checked and flattened once: ``weights`` the node's
+    inputs after x (w_1, b_1, w_2, …) and ``layout`` per layer (activation, index of w, index of
+    b or None) into (x, *weights). A network builds it once and reuses it at every call.
+
+    Args:
+        layers: a sequence of ``(w, b, activation)``, ``b`` None for a layer without biases,
+            ``activation`` one of ``dense``'s (identity, tanh, sigmoid, relu, step).
+    """
+
+    def __init__(self, layers):
+        weights, layout = [], []
+        for w, b, activation in layers:
+            if activation not in DENSE_ACTIVATIONS:
+                raise ValueError(f"dense_stack(): activation {activation!r} is not one of "
+                                 f"{sorted(DENSE_ACTIVATIONS)}")
+            w_index, b_index = len(weights) + 1, None if b is None else len(weights) + 2
+            weights += [w] if b is None else [w, b]
+            layout.append((activation, w_index, b_index))
+        if not layout:
+            raise ValueError("dense_stack(): needs at least one layer")
+        self.weights, self.layout = tuple(weights), tuple(layout)
+
+
+def dense_stack(x, layers) -> Tensor:
+    """Every layer of an MLP as one node: ``layers`` is a sequence of ``(w, b, activation)``
+    or a :class:`StackLayout` of them. Gives what the chain of ``dense`` nodes gives, to the
+    bit, with one node for the backward pass; differentiates twice.
+
+    Shapes: ``x`` (N, D_0); ``w`` of layer l (D_l, D_{l−1}), ``b`` (D_l,); output (N, D_L).
+    """
+    if not isinstance(layers, StackLayout):
+        layers = StackLayout(layers)
+    return dense_stack_primitive(x, *layers.weights, layout=layers.layout, saved=Saved())
 
 
 def _einsum_vjp(i: int):

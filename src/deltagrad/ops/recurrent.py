@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Primitive
+from .base import Primitive, Saved
 
 
 def _sigmoid_(z):
@@ -29,22 +29,6 @@ def _sigmoid_(z):
     z *= 0.5
     z += 0.5
     return z
-
-
-class Saved:
-    """What the forward pass keeps for BPTT (beyond its inputs and output), and the deltas of
-    the backward loop, computed once per incoming gradient and shared by every input's VJP."""
-
-    def __init__(self):
-        self.buffers = {}
-        self._for = None
-        self.deltas = None
-
-    def deltas_for(self, g, compute):
-        if self._for is not g:
-            self.deltas = compute()
-            self._for = g
-        return self.deltas
 
 
 def _input_projection(x, W_xh, b_h):
