@@ -103,10 +103,11 @@ def _send(node: Tensor, g, pending: dict, ready: list) -> None:
 def _propagate(node: Tensor, g, pending: dict, ready: list, create_graph: bool, capture,
                handed_out) -> None:
     """Chain rule at one node: each parent gets VJP_i(g), summed back to its shape."""
-    parents = node._parents
     op = node._op
-    for i, gi in _input_gradients(node, op, parents, g, create_graph):
-        parent = parents[i]
+    for i, (parent, gi) in enumerate(zip(node._parents, _input_gradients(node, op, g,
+                                                                          create_graph))):
+        if gi is None:
+            continue
         if create_graph:
             if not isinstance(gi, Tensor):
                 gi = Tensor._wrap(np.asarray(gi))
@@ -123,9 +124,10 @@ def _propagate(node: Tensor, g, pending: dict, ready: list, create_graph: bool, 
             _capture(parent, gi, capture)
 
 
-def _input_gradients(node: Tensor, op, parents, g, create_graph: bool):
-    """``(i, VJP_i(g))`` for every input i that wants a gradient and can carry one."""
-    params = node._params
+def _input_gradients(node: Tensor, op, g, create_graph: bool) -> list:
+    """VJP_i(g) for each input i, in order: None for an input that needs no gradient or
+    carries none."""
+    parents, params = node._parents, node._params
     if create_graph:
         if not op.differentiable_twice:
             raise RuntimeError(f"the fused primitive {op.name!r} cannot be differentiated "
@@ -134,19 +136,15 @@ def _input_gradients(node: Tensor, op, parents, g, create_graph: bool):
     else:
         ans, inputs = node.data, [p.data for p in parents]
         if op.joint_vjp is not None:  # one call shares the work between the inputs
-            needed = [p.requires_grad for p in parents]
-            grads = op.joint_vjp(g, ans, needed, *inputs, **params)
-            return [(i, gi) for i, gi in enumerate(grads) if needed[i] and gi is not None]
+            return op.joint_vjp(g, ans, [p.requires_grad for p in parents], *inputs, **params)
     vjps = op._vjps
     variadic = callable(vjps)
-    found = []
+    grads = []
     for i, parent in enumerate(parents):
-        if not parent.requires_grad:
-            continue
-        vjp = vjps(i) if variadic else vjps[i]
-        if vjp is not None:  # None: an input that carries no gradient (a cached output)
-            found.append((i, vjp(g, ans, *inputs, **params)))
-    return found
+        vjp = (vjps(i) if variadic else vjps[i]) if parent.requires_grad else None
+        # None: an input that needs no gradient, or carries none (a cached output)
+        grads.append(None if vjp is None else vjp(g, ans, *inputs, **params))
+    return grads
 
 
 def _checked_broadcast(gi, shape: tuple, op: str, i: int):

@@ -5,6 +5,7 @@ batch method (CG, quasi-Newton, SCG) — with validation, regularisation and ear
 from __future__ import annotations
 
 import contextlib
+import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -468,7 +469,7 @@ class _Run:
                 opt.zero_grad()
                 E = self._error(_outputs(model(xb), model), tb, None if Se is None else Se[rows])
                 error = E.item()
-                if not np.isfinite(error):
+                if not math.isfinite(error):
                     raise self._diverged(epoch, b + 1, error, snapshot)
                 if reg is not None:
                     E = E + reg.batch_term(model, xb, len(xb) / N)

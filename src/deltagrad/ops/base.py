@@ -35,7 +35,8 @@ class Primitive:
         differentiable_twice: ``False`` for fused primitives whose VJP is raw NumPy.
         joint_vjp: optionally, all the VJPs at once for a plain backward pass,
             ``joint_vjp(g, ans, needed, *inputs, **params) -> [gradient or None per input]``
-            (``needed[i]``: whether input i wants one), for a fused primitive whose VJPs
+            (``needed[i]``: whether input i wants one; None wherever it does not), for a
+            fused primitive whose VJPs
             share work; it must give what ``vjps`` give (tests compare them), and ``vjps``
             still serve ``create_graph=True``.
     """

@@ -99,10 +99,12 @@ def _dense_vjp(linear_vjp):
 
 
 def _dense_joint_vjp(g, ans, needed, x, w, b=None, activation="identity"):
-    """Rules 2 and 3 (eq. 3.10–3.11) with δ computed once for the three inputs."""
+    """Rules 2 and 3 (eq. 3.10–3.11) with δ computed once: [∂E/∂x, ∂E/∂w, ∂E/∂b] (None where
+    not needed; ``needed`` has two entries when there is no b)."""
     delta = _dense_delta(g, ans, activation)
-    vjps = (_linear_vjp_x, _linear_vjp_w, _linear_vjp_b)
-    return [vjp(delta, ans, x, w, b) if want else None for vjp, want in zip(vjps, needed)]
+    return [_linear_vjp_x(delta, ans, x, w) if needed[0] else None,
+            _linear_vjp_w(delta, ans, x, w) if needed[1] else None,
+            _linear_vjp_b(delta, ans, x, w) if len(needed) > 2 and needed[2] else None]
 
 
 dense = Primitive("dense", _dense_forward,
