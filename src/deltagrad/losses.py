@@ -8,6 +8,7 @@ the activation recorded, so ``∂E/∂a_k = y_k − t_k`` exactly (eq. 3.9) and 
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -36,14 +37,21 @@ def _as_tensor(value, name: str, like: Tensor | None = None) -> Tensor:
         raise TypeError(f"{name}: {err}") from err
 
 
-def _check_pair(y, t, loss: str) -> tuple:
+def _check_pair(y, t, loss: str, finite_checked_later: bool = False) -> tuple:
+    """y and t as Tensors of one shape, t finite (unless the caller checks that afterwards
+    through its result, see ``_refuse_infinite_targets``)."""
     y = _as_tensor(y, f"{loss}: y")
     t = _as_tensor(t, f"{loss}: t", like=y)
     if y.shape != t.shape:
         raise ValueError(f"{loss}: y has shape {y.shape} but t has shape {t.shape}")
+    if not finite_checked_later:
+        _refuse_infinite_targets(t, loss)
+    return y, t
+
+
+def _refuse_infinite_targets(t: Tensor, loss: str) -> None:
     if not np.isfinite(t.data).all():
         raise ValueError(f"{loss}: the target t contains NaN or infinite values")
-    return y, t
 
 
 def _reduce(E: Tensor, y: Tensor, reduction: str, loss: str) -> Tensor:
@@ -179,11 +187,13 @@ def sum_of_squares(y, t, reduction: str = "sum", sample_weight=None, mask=None) 
         >>> float(dg.losses.sum_of_squares(dg.tensor([1.0, 3.0]), [0.0, 1.0]).item())
         2.5
     """
-    y, t = _check_pair(y, t, "sum_of_squares")
+    y, t = _check_pair(y, t, "sum_of_squares", finite_checked_later=True)
     _check_output(y, "sum_of_squares")
     s = _pattern_weights(sample_weight, y, "sum_of_squares", mask)
-    args = (y, t) if s is None else (y, t, s)
-    return _reduce(ops.sum_of_squares_error(*args), y, reduction, "sum_of_squares")
+    E = ops.sum_of_squares_error(*((y, t) if s is None else (y, t, s)))
+    if not math.isfinite(E.data):  # E is finite unless some t_n or y_n is not: scan t only then
+        _refuse_infinite_targets(t, "sum_of_squares")
+    return _reduce(E, y, reduction, "sum_of_squares")
 
 
 def binary_cross_entropy(y, t, reduction: str = "sum", sample_weight=None, mask=None) -> Tensor:
