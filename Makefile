@@ -39,6 +39,7 @@ test: $(VENV)/.installed-dev browser
 bench: $(VENV)/.installed-dev
 	$(PY) bench/mlp.py
 	$(PY) bench/fit.py
+	$(PY) bench/floor.py
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check src tests bench examples
