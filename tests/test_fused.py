@@ -180,12 +180,32 @@ def test_dense_stack_backward_twice_with_retain_graph_accumulates():
         np.testing.assert_allclose(t.grad, 2 * first, rtol=1e-15)
 
 
-def test_dense_stack_refuses_bad_layers():
-    w = dg.tensor(np.ones((2, 3)))
-    with pytest.raises(ValueError, match=r"activation 'gelu' is not one of"):
-        ops.dense_stack(np.ones((1, 3)), [(w, None, "gelu")])
-    with pytest.raises(ValueError, match=r"needs at least one layer"):
-        ops.dense_stack(np.ones((1, 3)), [])
+_W, _B = dg.tensor(np.ones((2, 3)), requires_grad=True), dg.tensor(np.zeros(2))
+
+
+@pytest.mark.parametrize("x,layers,message", [
+    (np.ones((1, 3)), [(_W, None, "gelu")], r"layer 1's activation 'gelu' is not one of"),
+    (np.ones((1, 3)), [], r"needs at least one layer"),
+    (np.ones((4, 5)), [(_W, _B, "tanh")],
+     r"x has shape \(4, 5\), but layer 1 takes 3 input features"),
+    (np.ones((4, 3)), [(_W, np.zeros(3), "tanh")],
+     r"layer 1's b must have shape \(2,\) \(one bias per unit\), got \(3,\)"),
+    (np.ones((4, 3)), [(_W, _B, "tanh"), (_W, _B, "identity")],
+     r"layer 2's w has shape \(2, 3\), so it takes 3 inputs, but layer 1 gives 2"),
+    (np.ones((4, 3)), [(np.ones(3), None, "tanh")], r"layer 1's w must be a matrix"),
+])
+def test_dense_stack_refuses_bad_layers_in_its_own_words(x, layers, message):
+    with pytest.raises(ValueError, match=r"dense_stack\(\): " + message):
+        ops.dense_stack(x, layers)
+
+
+@pytest.mark.parametrize("layers,what", [([(_W, None)], "a tuple of 2"),
+                                         ((_W, None, "tanh"), "a Tensor")])
+def test_dense_stack_says_what_a_layer_must_be(layers, what):
+    """Two pairs instead of triples, and one triple not wrapped in a list."""
+    with pytest.raises(TypeError, match=rf"layer 1 must be a triple \(w, b, activation\), "
+                                        rf"got {what}"):
+        ops.dense_stack(np.ones((1, 3)), layers)
 
 
 def test_mlp_runs_as_one_stack_and_sees_replaced_layers_and_weights():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .base import Primitive, Saved, polymorphic
+from .base import Primitive, Saved, polymorphic, values
 from .elementwise import _expit, relu, sigmoid, step, tanh
 from .shape import broadcast_to
 
@@ -179,21 +179,46 @@ class StackLayout:
 
     Args:
         layers: a sequence of ``(w, b, activation)``, ``b`` None for a layer without biases,
-            ``activation`` one of ``dense``'s (identity, tanh, sigmoid, relu, step).
+            ``activation`` one of ``dense``'s (identity, tanh, sigmoid, relu, step); w of layer
+            l has shape (D_l, D_{l−1}) and b shape (D_l,).
     """
 
     def __init__(self, layers):
-        weights, layout = [], []
-        for w, b, activation in layers:
-            if activation not in DENSE_ACTIVATIONS:
-                raise ValueError(f"dense_stack(): activation {activation!r} is not one of "
-                                 f"{sorted(DENSE_ACTIVATIONS)}")
+        weights, layout, width = [], [], None
+        for l, layer in enumerate(layers, start=1):
+            w, b, activation = _checked_layer(l, layer, width)
+            width = values(w).shape[0]
             w_index, b_index = len(weights) + 1, None if b is None else len(weights) + 2
             weights += [w] if b is None else [w, b]
             layout.append((activation, w_index, b_index))
         if not layout:
             raise ValueError("dense_stack(): needs at least one layer")
         self.weights, self.layout = tuple(weights), tuple(layout)
+        self.in_features = values(weights[0]).shape[1]
+
+
+def _checked_layer(l: int, layer, width) -> tuple:
+    """Layer l as (w, b, activation), or a clear error; ``width`` is layer l − 1's D_{l−1}."""
+    if not isinstance(layer, (tuple, list)) or len(layer) != 3:
+        what = (f"a {type(layer).__name__} of {len(layer)}" if isinstance(layer, (tuple, list))
+                else f"a {type(layer).__name__}")
+        raise TypeError(f"dense_stack(): layer {l} must be a triple (w, b, activation), got "
+                        f"{what}")
+    w, b, activation = layer
+    if activation not in DENSE_ACTIVATIONS:
+        raise ValueError(f"dense_stack(): layer {l}'s activation {activation!r} is not one of "
+                         f"{sorted(DENSE_ACTIVATIONS)}")
+    shape = np.shape(values(w))
+    if len(shape) != 2:
+        raise ValueError(f"dense_stack(): layer {l}'s w must be a matrix (D_l, D_l−1), got "
+                         f"shape {shape}")
+    if width is not None and shape[1] != width:
+        raise ValueError(f"dense_stack(): layer {l}'s w has shape {shape}, so it takes "
+                         f"{shape[1]} inputs, but layer {l - 1} gives {width}")
+    if b is not None and np.shape(values(b)) != shape[:1]:
+        raise ValueError(f"dense_stack(): layer {l}'s b must have shape {shape[:1]} (one bias "
+                         f"per unit), got {np.shape(values(b))}")
+    return w, b, activation
 
 
 def dense_stack(x, layers) -> Tensor:
@@ -202,9 +227,22 @@ def dense_stack(x, layers) -> Tensor:
     bit, with one node for the backward pass; differentiates twice.
 
     Shapes: ``x`` (N, D_0); ``w`` of layer l (D_l, D_{l−1}), ``b`` (D_l,); output (N, D_L).
+
+    Example:
+        >>> import numpy as np, deltagrad as dg
+        >>> w1, w2 = dg.tensor(np.ones((3, 2)), requires_grad=True), dg.tensor(np.ones((1, 3)))
+        >>> y = dg.ops.dense_stack(np.array([[0.5, -0.5]]), [(w1, None, "tanh"),
+        ...                                                  (w2, None, "identity")])
+        >>> y.op, y.shape
+        ('dense_stack', (1, 1))
     """
     if not isinstance(layers, StackLayout):
         layers = StackLayout(layers)
+    shape = np.shape(values(x))
+    if not shape or shape[-1] != layers.in_features:
+        raise ValueError(f"dense_stack(): x has shape {shape}, but layer 1 takes "
+                         f"{layers.in_features} input features (x of shape (N, "
+                         f"{layers.in_features}))")
     return dense_stack_primitive(x, *layers.weights, layout=layers.layout, saved=Saved())
 
 

@@ -129,20 +129,15 @@ def _softmax_ce_labels_forward(a, labels, y):
 
     ln y_t is as exact as the log-sum-exp form while y_t is a normal number (y_t carries a
     relative error of a few ulp, so ln y_t an absolute one of a few ulp); where some y_t has
-    underflowed, E is the log-sum-exp form ``_lse_minus_a``, which never overflows. Every term
-    −ln y_t is ≥ 0, so a sum below −ln(tiny) already shows every y_t to be normal; only a larger
-    sum needs the look at the smallest y_t.
+    underflowed, E is the log-sum-exp form ``_lse_minus_a``, which never overflows.
     """
     picked = y[_label_rows(labels)]
-    E = -np.log(picked).sum()
-    tiny, bound = _TINY[y.dtype]
-    if E < bound or picked.min() > tiny:
-        return E
+    if picked.min() > _TINY[y.dtype]:
+        return -np.log(picked).sum()
     return (a.max(axis=-1) - np.log(y.max(axis=-1))).sum() - a[_label_rows(labels)].sum()
 
 
-_TINY = {np.dtype(t): (float(np.finfo(t).tiny), -float(np.log(np.finfo(t).tiny)))  # tiny, −ln tiny
-         for t in (np.float16, np.float32, np.float64)}
+_TINY = {np.dtype(t): np.finfo(t).tiny for t in (np.float16, np.float32, np.float64)}
 
 
 def _softmax_ce_labels_vjp(g, ans, a, labels, y):
