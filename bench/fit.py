@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from mlp import race
 
 import deltagrad as dg
 from deltagrad import nn, select
@@ -37,25 +38,16 @@ def with_fit(net, X, y, epochs, batch, seed):
            batch_size=batch, seed=seed, progress=False)
 
 
-def race(fns: dict, repeats: int = 9) -> dict:
-    """The fastest of ``repeats`` runs of each function on a fresh network, in interleaved
-    rounds (one run of each per round) so that a machine that slows down affects all alike."""
-    best = {name: float("inf") for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            net = nn.MLP("64-128-10", hidden="tanh", output="softmax", rng=0)
-            start = time.perf_counter()
-            fn(net)
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
+def fresh_net():
+    return nn.MLP("64-128-10", hidden="tanh", output="softmax", rng=0)
 
 
 def bench_fit():
     (X, y), _ = load_digits_split()
     epochs, batch = 5, 32
     steps = epochs * -(-len(X) // batch)
-    t = race({"hand": lambda net: hand_written(net, X, y, epochs, batch, 0),
-              "fit": lambda net: with_fit(net, X, y, epochs, batch, 0)})
+    t = race({"hand": lambda: hand_written(fresh_net(), X, y, epochs, batch, 0),
+              "fit": lambda: with_fit(fresh_net(), X, y, epochs, batch, 0)}, repeats=9)
     print(f"digits 64-128-10, batch {batch}: hand-written {t['hand'] / steps * 1e6:7.1f} µs/step, "
           f"fit() {t['fit'] / steps * 1e6:7.1f} µs/step, ratio {t['fit'] / t['hand']:.3f}")
 

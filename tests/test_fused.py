@@ -209,30 +209,102 @@ def test_dense_stack_says_what_a_layer_must_be(layers, what):
 
 
 def test_mlp_runs_as_one_stack_and_sees_replaced_layers_and_weights():
-    """net(x) is one dense_stack node and a softmax; a replaced activation (GELU cannot be
-    fused) falls back to the layer-by-layer graph, and a replaced weight or layer is used at
-    the next call (the cached plan is rebuilt after any module assignment)."""
+    """net(x) is one dense_stack node and a softmax; a replaced weight or layer keeps its
+    place and is used by the stack at the next call (the cached plan is rebuilt after any
+    module assignment); a replaced activation the stack cannot apply (GELU) makes the
+    network run layer by layer."""
     rng = np.random.default_rng(8)
     net = nn.MLP("3-4-2", hidden="tanh", output="softmax", rng=0)
     X = rng.normal(size=(5, 3))
     assert _ops_of(net(X)) == {"softmax", "dense_stack"}
     net.linear1.weight = nn.Parameter(np.asfortranarray(rng.normal(size=(4, 3))))
-    np.testing.assert_array_equal(net(X).data, _unfused(net)(X).data)
     net.linear2 = nn.Linear(4, 2, rng=3)
-    np.testing.assert_array_equal(net(X).data, _unfused(net)(X).data)
+    assert [name for name, _ in net.named_parameters()] == [
+        "linear1.weight", "linear1.bias", "linear2.weight", "linear2.bias"]
+    y = net(X)
+    assert _ops_of(y) == {"softmax", "dense_stack"}
+    np.testing.assert_array_equal(y.data, _unfused(net)(X).data)
     net.act1 = nn.GELU()
     y = net(X)
     assert "dense_stack" not in _ops_of(y) and "gelu" in _ops_of(y)
     np.testing.assert_array_equal(y.data, _unfused(net)(X).data)
 
 
-@pytest.mark.parametrize("dtype", ["int8", "int32", "int64", "uint8"])
+def test_mlp_plan_is_not_copied_or_pickled():
+    """A pickled or copied network rebuilds its own plan: it runs its own weights, even when
+    a weight was replaced after the plan was made."""
+    import copy
+    import pickle
+
+    net = nn.MLP("3-4-2", hidden="tanh", rng=0)
+    X = np.ones((2, 3))
+    net(X)
+    net.linear1.weight = nn.Parameter(np.asfortranarray(np.zeros((4, 3))))
+    for twin in (pickle.loads(pickle.dumps(net)), copy.deepcopy(net)):
+        assert "_plan" not in twin.__dict__
+        twin.linear1.weight.data = np.full((4, 3), 0.5)
+        np.testing.assert_array_equal(twin(X).data, _unfused(twin)(X).data)
+        np.testing.assert_array_equal(net(X).data, _unfused(net)(X).data)
+
+
+def test_mlp_falls_back_where_the_stack_cannot_run():
+    """A float32 weight in a float64 network gets the Linear's own dtype error (the stack
+    would have mixed dtypes silently); with its only activation deleted the network runs as
+    Sequential."""
+    net = nn.MLP("3-4-2", hidden="tanh", rng=0)
+    net.linear2.weight = nn.Parameter(np.ones((2, 4), np.float32))
+    with pytest.raises(TypeError, match=r"Linear\(4, 2\): input dtype float64 does not match"):
+        net(np.ones((1, 3)))
+    single = nn.MLP("3-2", rng=0)
+    del single.act1
+    np.testing.assert_array_equal(single(np.ones((1, 3))).data,
+                                  single.linear1(np.ones((1, 3))).data)
+
+
+def test_stack_create_graph_cache_follows_which_inputs_need_gradients():
+    """The create_graph VJPs share one backward pass per incoming gradient; asking again with
+    the same v after x starts to require grad must give ∂/∂x, as the chain of dense nodes."""
+    rng = np.random.default_rng(9)
+    x = dg.tensor(rng.normal(size=(4, 3)))
+    w1, w2 = (dg.tensor(rng.normal(size=s), requires_grad=True) for s in ((5, 3), (2, 5)))
+    v = dg.tensor(rng.normal(size=(4, 2)), requires_grad=True)
+    y = ops.dense_stack(x, [(w1, None, "tanh"), (w2, None, "identity")])
+    dg.grad(y, [w1], grad_outputs=v, create_graph=True)
+    x.requires_grad = True
+    (gx,) = dg.grad(y, [x], grad_outputs=v, create_graph=True)
+    chain = ops.dense(ops.dense(x, w1, activation="tanh"), w2)
+    (expected,) = dg.grad(chain, [x], grad_outputs=v, create_graph=True)
+    np.testing.assert_allclose(gx.data, expected.data, rtol=1e-14)
+
+
+def test_dense_stack_refuses_mixed_dtypes_and_text():
+    w = dg.tensor(np.ones((2, 3)))
+    with pytest.raises(TypeError, match=r"dense_stack\(\): the weights must share one dtype, "
+                                        r"got \['float32', 'float64'\]"):
+        ops.dense_stack(np.ones((1, 3)), [(w, None, "tanh"),
+                                          (np.ones((1, 2), np.float32), None, "identity")])
+    with pytest.raises(TypeError, match=r"dense_stack\(\): x: tensor\(\): expected numeric"):
+        ops.dense_stack([["a", "b", "c"]], [(w, None, "tanh")])
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int32", ">i4", "int64", ">i2", "uint8"])
 def test_labels_range_check_in_every_integer_dtype(dtype):
-    """The one-pass range check reads labels as unsigned: −1 (or 200 in uint8) must still be
-    refused for K = 3, and in-range labels of every integer dtype give the same E."""
+    """The one-pass range check reads labels as unsigned 64-bit: −1 (or 200 in uint8) must
+    still be refused for K = 3, in either byte order, and in-range labels of every integer
+    dtype give the same E."""
     y = dg.nn.softmax(dg.tensor([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]]))
     E = dg.losses.cross_entropy(y, np.array([2, 0], dtype=dtype))
     assert E.item() == pytest.approx(2 * (np.log(1 + np.exp(-1) + np.exp(-2))), rel=1e-15)
-    bad = -1 if dtype[0] == "i" else 200
+    bad = 200 if dtype == "uint8" else -1
     with pytest.raises(ValueError, match=rf"label {bad} is out of range for 3 classes"):
         dg.losses.cross_entropy(y, np.array([0, bad], dtype=dtype))
+
+
+def test_uint64_labels_beyond_int64_are_refused():
+    """2⁶⁴ − 1 as an index is −1 to NumPy: it must not silently pick the last class."""
+    y = dg.nn.softmax(dg.tensor([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]]))
+    huge = np.array([0, 2**64 - 1], dtype=np.uint64)
+    with pytest.raises(ValueError, match=r"label 18446744073709551615 is out of range"):
+        dg.losses.cross_entropy(y, huge)
+    with pytest.raises(ValueError, match=r"label 18446744073709551615 is out of range"):
+        dg.losses.one_hot(huge, 3)

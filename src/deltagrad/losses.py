@@ -233,14 +233,18 @@ def one_hot(labels, num_classes: int, dtype=np.float64) -> np.ndarray:
         labels = labels.astype(np.int64)
     elif labels.dtype.kind not in "iu":
         raise TypeError(f"labels must be integers, got dtype {labels.dtype}")
-    if labels.size == 0 or labels.min() >= 0:
-        try:  # rows of the identity; a label ≥ K raises IndexError here
-            return ops.loss.identity_rows(num_classes, np.dtype(dtype))[labels]
-        except IndexError:
-            pass
-    bad = labels[(labels < 0) | (labels >= num_classes)].ravel()[0]
-    raise ValueError(f"label {bad} is out of range for {num_classes} classes "
-                     f"(expected 0 … {num_classes - 1})")
+    check_label_range(labels, num_classes)
+    return ops.loss.identity_rows(num_classes, np.dtype(dtype))[labels]
+
+
+def check_label_range(labels: np.ndarray, num_classes: int) -> None:
+    """Refuse any integer label outside 0 … K−1, naming the first, in one pass: read as
+    unsigned 64-bit integers (in any byte order), negative labels are huge."""
+    unsigned = labels.astype(np.uint64) if labels.dtype.kind == "i" else labels
+    if labels.size and unsigned.max() >= num_classes:
+        bad = labels.ravel()[np.argmax(unsigned.ravel() >= num_classes)]
+        raise ValueError(f"label {bad} is out of range for {num_classes} classes "
+                         f"(expected 0 … {num_classes - 1})")
 
 
 def cross_entropy(y, t, reduction: str = "sum", sample_weight=None,
@@ -317,12 +321,8 @@ def _plain_labels(y: Tensor, labels: np.ndarray, reduction, sample_weight, label
 
 
 def _labels_cross_entropy(y: Tensor, labels: np.ndarray) -> Tensor:
-    """E by ``ops.softmax_cross_entropy_labels``, after one pass over the labels checks
-    0 ≤ label < K: read as unsigned integers a negative label is huge, so the largest
-    unsigned value is below K only when every label is in range."""
-    unsigned = labels.view(f"u{labels.itemsize}") if labels.dtype.kind == "i" else labels
-    if len(labels) and unsigned.max() >= y.shape[1]:
-        one_hot(labels, y.shape[1])  # raises the range error, naming the label
+    """E by ``ops.softmax_cross_entropy_labels``, the labels' range checked first."""
+    check_label_range(labels, y.shape[1])
     return ops.softmax_cross_entropy_labels(y._activation[1], Tensor._wrap(labels), y)
 
 

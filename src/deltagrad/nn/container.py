@@ -10,7 +10,7 @@ from .. import _state, ops
 from .activation import ACTIVATIONS, Identity, ReLU, Sigmoid, Step, Tanh, activation
 from .linear import Linear
 from .module import Module
-from .module import edits as module_edits
+from .module import structure as module_structure
 from .registry import config_of, dense_weights, layer_sizes, savable
 
 
@@ -132,7 +132,7 @@ class MLP(Sequential):
         ``a`` for the canonical pair (eq. 3.9); ``explain`` traces layer by layer and sees
         every a^(l)."""
         plan = self.__dict__.get("_plan")
-        if plan is None or plan[0] != module_edits():
+        if plan is None or plan[0] is not module_structure():
             plan = self._make_plan()
         _, first, layers, output = plan
         if layers is None:  # a layer was replaced by one dense_stack cannot run
@@ -140,21 +140,36 @@ class MLP(Sequential):
         return output(ops.dense_stack(first.checked_input(x), layers))
 
     def _make_plan(self) -> tuple:
-        """(the edit count it is valid for, the first Linear, the ``ops.linalg.StackLayout``
-        of the layers or None when a layer cannot be fused, the output activation module)."""
+        """(the structure token it is valid for, the first Linear, the layers'
+        ``ops.linalg.StackLayout`` or None when they cannot run as one stack, the output
+        activation module). Kept on the network, never pickled or copied with it."""
         modules = tuple(self._modules.values())
+        plan = (module_structure(), modules[0] if modules else None, self._stack_layout(modules),
+                modules[-1] if modules else None)
+        object.__setattr__(self, "_plan", plan)
+        return plan
+
+    @staticmethod
+    def _stack_layout(modules: tuple):
+        """The StackLayout of (Linear, activation) pairs, or None: an odd module left after a
+        deletion, a layer or activation replaced by one the stack cannot run, or weights of
+        different dtypes (which ``Sequential`` refuses with the layer's own error)."""
+        if not modules or len(modules) % 2:
+            return None
         layers = []
-        for i in range(0, len(modules) - 1, 2):
+        for i in range(0, len(modules), 2):
             linear, act = modules[i], modules[i + 1]
             hidden = i < len(modules) - 2
             if type(linear) is not Linear or (hidden and type(act) not in _FUSED):
-                layers = None
-                break
+                return None
             layers.append((linear.weight, linear.bias, act.name if hidden else "identity"))
-        layers = None if layers is None else ops.linalg.StackLayout(layers)
-        plan = (module_edits(), modules[0], layers, modules[-1])
-        object.__setattr__(self, "_plan", plan)
-        return plan
+        dtypes = {p.dtype for w, b, _ in layers for p in (w, b) if p is not None}
+        return ops.linalg.StackLayout(layers) if len(dtypes) == 1 else None
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_plan", None)
+        return state
 
     @property
     def linears(self) -> list:

@@ -11,13 +11,14 @@ from ..tensor import Tensor
 
 
 _DATA = Tensor.data  # the slot that holds a tensor's values
-_edits = 0  # counts assignments to any module's attributes: a key for cached forward plans
+_structure = object()  # replaced at every assignment to a module's attributes
 
 
-def edits() -> int:
-    """How many times any module's attributes were assigned or deleted so far: a forward plan
-    built when this number was n is still valid while it is n (see ``MLP.forward``)."""
-    return _edits
+def structure() -> object:
+    """A token replaced whenever any module's attribute is assigned or deleted: a forward plan
+    built under one token is still valid while ``structure()`` is that same object (see
+    ``MLP.forward``)."""
+    return _structure
 
 
 class Parameter(Tensor):
@@ -77,23 +78,27 @@ class Module(abc.ABC):
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name: str, value) -> None:
-        global _edits
-        _edits += 1
+        global _structure
+        _structure = object()
         if "_parameters" not in self.__dict__:
             raise RuntimeError(f"{type(self).__name__}: call super().__init__() before "
                                "assigning attributes")
-        self._parameters.pop(name, None)
-        self._modules.pop(name, None)
+        # a replacement keeps its place (layer order, parameter order), as in PyTorch
         if isinstance(value, Parameter):
+            self._modules.pop(name, None)
             self._parameters[name] = value
             value._name = f"{type(self).__name__}.{name}"
         elif isinstance(value, Module):
+            self._parameters.pop(name, None)
             self._modules[name] = value
+        else:
+            self._parameters.pop(name, None)
+            self._modules.pop(name, None)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
-        global _edits
-        _edits += 1
+        global _structure
+        _structure = object()
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
         object.__delattr__(self, name)

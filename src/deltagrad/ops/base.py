@@ -36,9 +36,8 @@ class Primitive:
         joint_vjp: optionally, all the VJPs at once for a plain backward pass,
             ``joint_vjp(g, ans, needed, *inputs, **params) -> [gradient or None per input]``
             (``needed[i]``: whether input i wants one; None wherever it does not), for a
-            fused primitive whose VJPs
-            share work; it must give what ``vjps`` give (tests compare them), and ``vjps``
-            still serve ``create_graph=True``.
+            fused primitive whose VJPs share work; it must give what ``vjps`` give (tests
+            compare them), and ``vjps`` still serve ``create_graph=True``.
     """
 
     def __init__(self, name, forward, vjps, differentiable_twice: bool = True,
@@ -76,10 +75,12 @@ class Saved:
         self._for = None
         self.deltas = None
 
-    def deltas_for(self, g, compute):
-        if self._for is not g:
+    def deltas_for(self, g, compute, needed: tuple = ()):
+        """``compute()`` once per incoming gradient ``g`` (and per ``needed``: which inputs
+        want a gradient, when the result depends on that), shared by the inputs' VJPs."""
+        if self._for is None or self._for[0] is not g or self._for[1] != needed:
             self.deltas = compute()
-            self._for = g
+            self._for = (g, needed)
         return self.deltas
 
 

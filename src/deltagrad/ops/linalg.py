@@ -157,14 +157,15 @@ def _stack_vjp(i: int):
     graph of the gradient (second derivatives need that); one backward pass through them
     serves every input's VJP."""
     def vjp(g, ans, *inputs, layout, saved):
+        needed = tuple(t.requires_grad for t in inputs)
+
         def backward():
             zs = [inputs[0]]
             for activation, w, b in layout:
                 weights = (inputs[w],) if b is None else (inputs[w], inputs[b])
                 zs.append(dense(zs[-1], *weights, activation=activation))
-            needed = [t.requires_grad for t in inputs]
             return _stack_backward(g, zs[-1], needed, inputs, zs[:-1], layout)
-        return saved.deltas_for(g, backward)[i]
+        return saved.deltas_for(g, backward, needed)[i]
     return vjp
 
 
@@ -187,14 +188,17 @@ class StackLayout:
         weights, layout, width = [], [], None
         for l, layer in enumerate(layers, start=1):
             w, b, activation = _checked_layer(l, layer, width)
-            width = values(w).shape[0]
+            width = np.shape(values(w))[0]
             w_index, b_index = len(weights) + 1, None if b is None else len(weights) + 2
             weights += [w] if b is None else [w, b]
             layout.append((activation, w_index, b_index))
         if not layout:
             raise ValueError("dense_stack(): needs at least one layer")
+        dtypes = sorted({str(np.asarray(values(t)).dtype) for t in weights})
+        if len(dtypes) > 1:
+            raise TypeError(f"dense_stack(): the weights must share one dtype, got {dtypes}")
         self.weights, self.layout = tuple(weights), tuple(layout)
-        self.in_features = values(weights[0]).shape[1]
+        self.in_features = np.shape(values(weights[0]))[1]
 
 
 def _checked_layer(l: int, layer, width) -> tuple:
@@ -205,7 +209,7 @@ def _checked_layer(l: int, layer, width) -> tuple:
         raise TypeError(f"dense_stack(): layer {l} must be a triple (w, b, activation), got "
                         f"{what}")
     w, b, activation = layer
-    if activation not in DENSE_ACTIVATIONS:
+    if not isinstance(activation, str) or activation not in DENSE_ACTIVATIONS:
         raise ValueError(f"dense_stack(): layer {l}'s activation {activation!r} is not one of "
                          f"{sorted(DENSE_ACTIVATIONS)}")
     shape = np.shape(values(w))
@@ -238,6 +242,11 @@ def dense_stack(x, layers) -> Tensor:
     """
     if not isinstance(layers, StackLayout):
         layers = StackLayout(layers)
+    if not isinstance(x, Tensor):
+        try:
+            x = Tensor(x)
+        except TypeError as err:
+            raise TypeError(f"dense_stack(): x: {err}") from None
     shape = np.shape(values(x))
     if not shape or shape[-1] != layers.in_features:
         raise ValueError(f"dense_stack(): x has shape {shape}, but layer 1 takes "
