@@ -13,7 +13,7 @@ from .. import _validate as check
 from ..tensor import Tensor
 from ..ops.conv import check_fits, pair
 from .linear import INITS
-from .module import Module, Parameter
+from .module import Module, Parameter, refuse_other_dtype
 from .registry import NoArguments, positive, savable
 
 
@@ -36,9 +36,8 @@ def _image_input(layer: Module, x, channels: int | None = None, dtype=None) -> T
     if channels is not None and x.shape[1] != channels:
         raise ValueError(f"{name}: expects {channels} input channels, got {x.shape[1]} "
                          f"(input shape {x.shape})")
-    if dtype is not None and x.dtype != dtype:
-        raise TypeError(f"{name}: input dtype {x.dtype} does not match the layer's dtype "
-                        f"{dtype}; convert with x.astype({str(dtype)!r})")
+    if dtype is not None:
+        refuse_other_dtype(name, x, dtype)
     return x
 
 

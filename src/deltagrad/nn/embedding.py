@@ -13,7 +13,7 @@ import numpy as np
 from .. import _state, ops
 from .. import _validate as check
 from ..tensor import Tensor
-from .module import Module, Parameter
+from .module import Module, Parameter, refuse_other_dtype
 from .registry import positive, savable
 
 
@@ -42,9 +42,7 @@ def sequence_input(layer: Module, x, features: int, dtype) -> Tensor:
     if x.ndim < 2 or x.shape[-1] != features:
         raise ValueError(f"{name}: expects inputs of shape (..., T, {features}), "
                          f"got shape {x.shape}")
-    if x.dtype != dtype:
-        raise TypeError(f"{name}: input dtype {x.dtype} does not match the layer's dtype "
-                        f"{dtype}; convert with x.astype({str(dtype)!r})")
+    refuse_other_dtype(name, x, dtype)
     return x
 
 

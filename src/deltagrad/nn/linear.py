@@ -7,7 +7,7 @@ import numpy as np
 from .. import _state, ops
 from .. import _validate as check
 from ..tensor import Tensor
-from .module import Module, Parameter
+from .module import Module, Parameter, refuse_other_dtype
 from .registry import positive, savable
 
 INITS = ("glorot", "he")
@@ -114,7 +114,5 @@ def _check_input(layer: Linear, x) -> Tensor:
     if x.ndim == 0 or x.shape[-1] != layer.in_features:
         raise ValueError(f"{name}: expected {layer.in_features} input features, "
                          f"got shape {x.shape}")
-    if x.dtype != dtype:
-        raise TypeError(f"{name}: input dtype {x.dtype} does not match the layer's dtype "
-                        f"{dtype}; convert with x.astype({str(dtype)!r})")
+    refuse_other_dtype(name, x, dtype)
     return x

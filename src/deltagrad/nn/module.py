@@ -21,6 +21,14 @@ def structure() -> object:
     return _structure
 
 
+def refuse_other_dtype(name: str, x: Tensor, dtype) -> None:
+    """The one check that a layer's input has the layer's dtype, naming the layer (``name``)
+    and the conversion that fixes it."""
+    if x.dtype != dtype:
+        raise TypeError(f"{name}: input dtype {x.dtype} does not match the layer's dtype "
+                        f"{dtype}; convert with x.astype({str(dtype)!r})")
+
+
 class Parameter(Tensor):
     """A leaf tensor that a :class:`Module` registers as one of its weights.
 

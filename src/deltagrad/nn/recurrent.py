@@ -13,7 +13,7 @@ from .. import _state, ops
 from .. import _validate as check
 from ..ops import recurrent as fused
 from ..tensor import Tensor
-from .module import Module, Parameter
+from .module import Module, Parameter, refuse_other_dtype
 from .registry import config_of, positive, savable
 
 NONLINEARITIES = ("tanh", "relu")
@@ -96,9 +96,7 @@ class _Recurrent(Module):
         if x.shape[2] != self.input_size:
             raise ValueError(f"{name}: expected {self.input_size} input features per step, "
                              f"got shape {x.shape}")
-        if x.dtype != self.dtype:
-            raise TypeError(f"{name}: input dtype {x.dtype} does not match the layer's dtype "
-                            f"{self.dtype}; convert with x.astype({str(self.dtype)!r})")
+        refuse_other_dtype(name, x, self.dtype)
         return x
 
     def _state_shape(self, N: int) -> tuple:
