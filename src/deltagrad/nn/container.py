@@ -163,8 +163,10 @@ class MLP(Sequential):
             if type(linear) is not Linear or (hidden and type(act) not in _FUSED):
                 return None
             layers.append((linear.weight, linear.bias, act.name if hidden else "identity"))
-        dtypes = {p.dtype for w, b, _ in layers for p in (w, b) if p is not None}
-        return ops.linalg.StackLayout(layers) if len(dtypes) == 1 else None
+        try:
+            return ops.linalg.StackLayout(layers)
+        except TypeError:  # mixed dtypes: the only check StackLayout can fail on pairs built here
+            return None
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)

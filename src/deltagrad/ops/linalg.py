@@ -247,7 +247,7 @@ def dense_stack(x, layers) -> Tensor:
             x = Tensor(x)
         except TypeError as err:
             raise TypeError(f"dense_stack(): x: {err}") from None
-    shape = np.shape(values(x))
+    shape = x.shape
     if not shape or shape[-1] != layers.in_features:
         raise ValueError(f"dense_stack(): x has shape {shape}, but layer 1 takes "
                          f"{layers.in_features} input features (x of shape (N, "
