@@ -104,7 +104,8 @@ def save(model: Module, path, extra: dict | None = None) -> None:
     metadata = {"format": FORMAT, "architecture": json.dumps(architecture(model))}
     if extra is not None:
         metadata["extra"] = json.dumps(extra)
-    tensors = {name: np.ascontiguousarray(value) for name, value in model.state_dict().items()}
+    tensors = {name: np.require(value, requirements="C")  # 0-d buffers stay 0-d
+               for name, value in model.state_dict().items()}
     _write_atomically(os.fspath(path), to_bytes(tensors, metadata=metadata))
 
 
@@ -135,7 +136,7 @@ def read(path) -> tuple:
 
 
 def _load_weights(module: Module, tensors: dict, path: str) -> None:
-    expected = dict(module.named_parameters())
+    expected = {**dict(module.named_parameters()), **dict(module.named_buffers())}
     missing = sorted(set(expected) - set(tensors))
     unexpected = sorted(set(tensors) - set(expected))
     if missing or unexpected:
