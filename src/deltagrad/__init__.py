@@ -26,7 +26,8 @@ Error functions and training (chapters 2, 4)
     outputs), ``optim`` (SGD, Adam, ``minimize`` on scipy, SCG), ``regularizers`` (weight
     decay, the consistent Gaussian prior), ``callbacks`` (early stopping, schedules,
     checkpoints); ``fit``, ``evaluate``, ``predict``, ``accuracy``, ``History``,
-    ``DivergenceError``; ``save``/``load`` (safetensors, no pickle).
+    ``DivergenceError``; ``save``/``load`` (safetensors, no pickle); PyTorch weights:
+    ``io.load_torch_state_dict(model, path)``, ``io.save_torch_state_dict(model, path)``.
 Tools, imported on first use
     ``analysis`` (the Hessian, the local quadratic picture, symmetries, the evidence),
     ``explain`` (worked solutions: every a, z, δ), ``logic`` (perceptron logic and the
