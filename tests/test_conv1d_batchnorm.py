@@ -271,3 +271,27 @@ def test_batch_norm_cannot_be_differentiated_twice():
     y = (ops.batch_norm(x, training=True) ** 3).sum()
     with pytest.raises(RuntimeError, match="'batch_norm' cannot be differentiated twice"):
         dg.grad(y, x, create_graph=True)
+
+
+def _waves(n: int, seed: int, length: int = 64):
+    """Noisy sine (0), square (1) and sawtooth (2) waves of random frequency and phase."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, size=n)
+    u = (rng.uniform(2, 5, size=(n, 1)) * np.arange(length) / length
+         + rng.uniform(0, 1, size=(n, 1))) % 1.0
+    wave = np.where(y[:, None] == 0, np.sin(2 * np.pi * u),
+                    np.where(y[:, None] == 1, np.sign(u - 0.5), 2 * u - 1))
+    return (wave + 0.3 * rng.normal(size=wave.shape))[:, None, :], y
+
+
+def test_a_1d_cnn_with_batch_norm_learns_to_tell_wave_shapes_apart():
+    X, y = _waves(600, seed=0)
+    X_test, y_test = _waves(300, seed=1)
+    net = nn.Sequential(nn.Conv1d(1, 8, 5, padding=2, rng=0), nn.BatchNorm1d(8), nn.ReLU(),
+                        nn.MaxPool1d(2), nn.Conv1d(8, 16, 5, padding=2, rng=1),
+                        nn.BatchNorm1d(16), nn.ReLU(), nn.AvgPool1d(4), nn.Flatten(),
+                        nn.Linear(16 * 8, 3, rng=2), nn.Softmax())
+    dg.fit(net, X, np.eye(3)[y], loss="cross_entropy", optimizer="adam", lr=0.01, epochs=5,
+           batch_size=32, progress=False)
+    assert dg.accuracy(net, X_test, y_test) >= 0.97
+    assert net.training and int(net[1].num_batches_tracked) == 5 * 19

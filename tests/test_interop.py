@@ -167,3 +167,10 @@ def test_bad_arguments_are_refused_clearly(tmp_path):
                                                    "bias": np.zeros(1)})
     with pytest.raises(TypeError, match="expected a deltagrad Module"):
         io.to_torch_state_dict("model")
+
+
+def test_a_recurrent_weight_the_converter_cannot_name_is_refused_not_dropped():
+    gru = nn.GRU(2, 3)
+    gru.W_xh_extra = dg.nn.Parameter(np.zeros((9, 2)))  # as a reverse direction would add
+    with pytest.raises(ValueError, match=r"cannot name for PyTorch: \['W_xh_extra'\]"):
+        io.to_torch_state_dict(gru)

@@ -168,9 +168,10 @@ def _recurrent_to_torch(layer, local: dict) -> dict:
     bias_ih_lk, bias_hh_lk (the same gate order, i f g o and r z n). torch keeps two biases
     that always add, so b_h is exported as bias_ih and bias_hh is 0 — except GRU's candidate
     bias b_hn, which sits inside the reset gate and is bias_hh's third block."""
-    out = {}
+    out, used = {}, set()
     for k in range(layer.num_layers):
         p = {name: local[name + layer._suffix(k)] for name in layer._parameter_shapes(1, 1)}
+        used.update(name + layer._suffix(k) for name in p)
         key = f"_l{k}"  # a reverse direction adds "_reverse" to this suffix (bidirectional)
         out[f"weight_ih{key}"], out[f"weight_hh{key}"] = p["W_xh"], p["W_hh"]
         out[f"bias_ih{key}"] = p["b_h"]
@@ -178,6 +179,9 @@ def _recurrent_to_torch(layer, local: dict) -> dict:
         if "b_hn" in p:
             hh[2 * layer.hidden_size:] = p["b_hn"]
         out[f"bias_hh{key}"] = hh
+    if set(local) - used:  # e.g. a reverse direction this converter does not know yet
+        raise ValueError(f"PyTorch interop: {type(layer).__name__} holds weights it cannot "
+                         f"name for PyTorch: {sorted(set(local) - used)}")
     return out
 
 
@@ -327,6 +331,10 @@ def save_torch_state_dict(model: Module, path) -> None:
     """
     from safetensors.numpy import save as to_bytes
 
+    if not isinstance(model, Module):
+        raise TypeError(f"save_torch_state_dict: expected a deltagrad Module, got "
+                        f"{type(model).__name__}")
+    path = check_destination(path, "save_torch_state_dict", "weights.safetensors")
     tensors = {key: np.require(value, requirements="C")
                for key, value in to_torch_state_dict(model).items()}
-    _write_atomically(os.fspath(path), to_bytes(tensors, metadata={"format": "pt"}))
+    _write_atomically(path, to_bytes(tensors, metadata={"format": "pt"}))
