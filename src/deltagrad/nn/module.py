@@ -202,7 +202,7 @@ class Module(abc.ABC):
         return state
 
     def load_state_dict(self, state: dict, strict: bool = True) -> None:
-        """Copy values into the parameters, checking names and shapes first.
+        """Copy values into the parameters and buffers, checking names and shapes first.
 
         Raises:
             ValueError: listing every missing, unexpected and mis-shaped key (with
