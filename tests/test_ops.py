@@ -267,6 +267,11 @@ CASES["scaled_dot_product_attention"] = [
     (lambda q, k, v: ops.scaled_dot_product_attention(q, k, v, causal=True, scale=0.7),
      [_normal((4, 3)), _normal((4, 3)), _normal((4, 2))]),
 ]
+CASES["batch_norm"] = [  # batch statistics (training) and fixed running ones (evaluation)
+    (lambda x, w, b: ops.batch_norm(x, None, None, w, b, training=True, eps=0.1),
+     [_normal((4, 3, 2)), _normal((3,)), _normal((3,))]),
+    (lambda x, w, b: ops.batch_norm(x, np.array([0.5, -1.0]), np.array([2.0, 0.3]), w, b),
+     [_normal((5, 2)), _normal((2,)), _normal((2,))])]
 ALL_CASES = [(name, k, case) for name, cases in CASES.items() for k, case in enumerate(cases)]
 
 

@@ -11,19 +11,23 @@ Tensors and autodiff (chapter 3)
     ``softmax``, ``log_softmax``, ``reshape``, ``transpose``, ``concatenate``, ``stack``,
     ``split``, ``pad``, ``repeat``, ``tile``, ``tril``, ``triu``, ``where`` and the activations
     ``sigmoid``, ``tanh``, ``relu``, ``step``, ``softplus``, ``leaky_relu``, ``elu``, ``gelu``,
-    ``silu``; for images ``conv2d``, ``max_pool2d``, ``avg_pool2d`` (chapter 7).
+    ``silu``; for images ``conv2d``, ``max_pool2d``, ``avg_pool2d`` (chapter 7), for signals
+    ``conv1d``, ``max_pool1d``, ``avg_pool1d``; ``ops.batch_norm``.
     ``ops`` holds every primitive with its VJP (``ops.REGISTRY``).
 Layers and networks (chapter 1)
     ``nn``: ``Module``, ``Parameter``, ``Linear``, the activation modules, ``Sequential``,
     ``MLP("2-3-2-1")``, ``FeedForward`` (any acyclic graph), ``Conv2d``, ``MaxPool2d``,
-    ``AvgPool2d``, ``Flatten``, ``Dropout`` (chapter 7); ``nn.registry.savable`` makes a
-    new layer savable.
+    ``AvgPool2d``, ``Flatten``, ``Dropout`` (chapter 7), ``Conv1d``, ``MaxPool1d``,
+    ``AvgPool1d``, ``BatchNorm1d``, ``BatchNorm2d``; ``nn.utils.summary(model, input_shape)``
+    (each layer's output shape and parameter count); ``nn.registry.savable`` makes a new
+    layer savable.
 Error functions and training (chapters 2, 4)
     ``losses`` (sum of squares, binary and softmax cross-entropy, fused with their canonical
     outputs), ``optim`` (SGD, Adam, ``minimize`` on scipy, SCG), ``regularizers`` (weight
     decay, the consistent Gaussian prior), ``callbacks`` (early stopping, schedules,
     checkpoints); ``fit``, ``evaluate``, ``predict``, ``accuracy``, ``History``,
-    ``DivergenceError``; ``save``/``load`` (safetensors, no pickle).
+    ``DivergenceError``; ``save``/``load`` (safetensors, no pickle); PyTorch weights:
+    ``io.load_torch_state_dict(model, path)``, ``io.save_torch_state_dict(model, path)``.
 Tools, imported on first use
     ``analysis`` (the Hessian, the local quadratic picture, symmetries, the evidence),
     ``explain`` (worked solutions: every a, z, δ), ``logic`` (perceptron logic and the
@@ -46,10 +50,11 @@ from .autograd import grad
 from .gradcheck import GradcheckError, gradcheck
 from .io import load, save
 from .nn.activation import elu, gelu, leaky_relu, relu, sigmoid, silu, softplus, step, tanh
-from .ops import (abs, argmax, argmin, avg_pool2d, clip, concatenate, conv2d, cos, cumsum,
-                  einsum, exp, linear, log, log_softmax, logsumexp, matmul, max, max_pool2d,
-                  maximum, mean, minimum, pad, prod, repeat, reshape, sign, sin, softmax, split,
-                  sqrt, stack, std, sum, tile, transpose, tril, triu, var, where)
+from .ops import (abs, argmax, argmin, avg_pool1d, avg_pool2d, clip, concatenate, conv1d, conv2d,
+                  cos, cumsum, einsum, exp, linear, log, log_softmax, logsumexp, matmul, max,
+                  max_pool1d, max_pool2d, maximum, mean, minimum, pad, prod, repeat, reshape,
+                  sign, sin, softmax, split, sqrt, stack, std, sum, tile, transpose, tril, triu,
+                  var, where)
 from .tensor import Tensor, tensor
 from .train import DivergenceError, History, accuracy, evaluate, fit, predict
 
@@ -68,7 +73,7 @@ __all__ = [
     "tanh", "tensor", "transpose", "where",
     "abs", "argmax", "argmin", "clip", "cos", "cumsum", "einsum", "elu", "gelu", "leaky_relu",
     "maximum", "minimum", "pad", "prod", "repeat", "sign", "silu", "sin", "softplus", "split",
-    "sqrt", "std", "tile", "tril", "triu", "var",
+    "sqrt", "std", "tile", "tril", "triu", "var", "avg_pool1d", "conv1d", "max_pool1d",
 ]
 
 

@@ -16,6 +16,7 @@ import tempfile
 import numpy as np
 
 from .nn.module import Module
+from .nn.recurrent import _Recurrent
 from .nn.registry import Budget, build, config_of
 
 FORMAT = "deltagrad.safetensors/1"
@@ -104,7 +105,8 @@ def save(model: Module, path, extra: dict | None = None) -> None:
     metadata = {"format": FORMAT, "architecture": json.dumps(architecture(model))}
     if extra is not None:
         metadata["extra"] = json.dumps(extra)
-    tensors = {name: np.ascontiguousarray(value) for name, value in model.state_dict().items()}
+    tensors = {name: np.require(value, requirements="C")  # 0-d buffers stay 0-d
+               for name, value in model.state_dict().items()}
     _write_atomically(os.fspath(path), to_bytes(tensors, metadata=metadata))
 
 
@@ -135,7 +137,7 @@ def read(path) -> tuple:
 
 
 def _load_weights(module: Module, tensors: dict, path: str) -> None:
-    expected = dict(module.named_parameters())
+    expected = {**dict(module.named_parameters()), **dict(module.named_buffers())}
     missing = sorted(set(expected) - set(tensors))
     unexpected = sorted(set(tensors) - set(expected))
     if missing or unexpected:
@@ -154,3 +156,185 @@ def _load_weights(module: Module, tensors: dict, path: str) -> None:
 def load(path) -> Module:
     """The module saved at ``path``: same class, weights and outputs."""
     return read(path)[0]
+
+
+# ---- PyTorch weights -----------------------------------------------------------------------------
+# A port is checked number by number by loading the PyTorch model's state_dict into the equal
+# deltagrad model (or the other way). Keys keep the module path (``0.weight``, ``conv1.bias``);
+# only the recurrent layers name and lay out their weights differently.
+
+def _recurrent_to_torch(layer, local: dict) -> dict:
+    """RNN/LSTM/GRU: W_xh, W_hh, b_h(, b_hn) of layer k ↔ torch's weight_ih_lk, weight_hh_lk,
+    bias_ih_lk, bias_hh_lk (the same gate order, i f g o and r z n). torch keeps two biases
+    that always add, so b_h is exported as bias_ih and bias_hh is 0 — except GRU's candidate
+    bias b_hn, which sits inside the reset gate and is bias_hh's third block."""
+    out, used = {}, set()
+    for k in range(layer.num_layers):
+        p = {name: local[name + layer._suffix(k)] for name in layer._parameter_shapes(1, 1)}
+        used.update(name + layer._suffix(k) for name in p)
+        key = f"_l{k}"  # a reverse direction adds "_reverse" to this suffix (bidirectional)
+        out[f"weight_ih{key}"], out[f"weight_hh{key}"] = p["W_xh"], p["W_hh"]
+        out[f"bias_ih{key}"] = p["b_h"]
+        hh = np.zeros_like(p["b_h"])
+        if "b_hn" in p:
+            hh[2 * layer.hidden_size:] = p["b_hn"]
+        out[f"bias_hh{key}"] = hh
+    if set(local) - used:  # e.g. a reverse direction this converter does not know yet
+        raise ValueError(f"PyTorch interop: {type(layer).__name__} holds weights it cannot "
+                         f"name for PyTorch: {sorted(set(local) - used)}")
+    return out
+
+
+def _recurrent_from_torch(layer, torch_local: dict) -> dict:
+    """The inverse of :func:`_recurrent_to_torch`: b_h = bias_ih + bias_hh (GRU: its r, z
+    blocks), b_hn = GRU's bias_hh n block; a layer built with ``bias=False`` has neither."""
+    out = {}
+    D = layer.hidden_size
+    for k in range(layer.num_layers):
+        key, suffix = f"_l{k}", layer._suffix(k)
+        out["W_xh" + suffix] = torch_local[f"weight_ih{key}"]
+        out["W_hh" + suffix] = torch_local[f"weight_hh{key}"]
+        ih = torch_local.get(f"bias_ih{key}", 0.0)
+        hh = np.asarray(torch_local.get(f"bias_hh{key}", np.zeros(layer.gates * D)))
+        if layer.gates == 3:  # GRU
+            out["b_hn" + suffix] = hh[2 * D:]
+            hh = np.concatenate([hh[:2 * D], np.zeros(D, dtype=hh.dtype)])
+        out["b_h" + suffix] = ih + hh
+    return out
+
+
+def _optional_torch_keys(module) -> set:
+    """Keys that a PyTorch file may lack: recurrent biases (``bias=False``) and BatchNorm's
+    ``num_batches_tracked`` (files from before PyTorch 0.4.1)."""
+    if _is_recurrent(module):
+        return {f"{b}_l{k}" for k in range(module.num_layers) for b in ("bias_ih", "bias_hh")}
+    return {"num_batches_tracked"}
+
+
+def _is_recurrent(module) -> bool:
+    return isinstance(module, _Recurrent)
+
+
+def _local_state(module) -> dict:
+    return {**{name: p.data for name, p in module._parameters.items()}, **module._buffers}
+
+
+def _torch_groups(model: Module) -> list:
+    """``(prefix, module, {torch local name: array})`` for every module holding weights."""
+    groups = []
+    for name, module in model.named_modules():
+        local = _local_state(module)
+        if local:
+            torch_local = _recurrent_to_torch(module, local) if _is_recurrent(module) else local
+            groups.append((f"{name}." if name else "", module, torch_local))
+    return groups
+
+
+def to_torch_state_dict(model: Module) -> dict:
+    """``model``'s weights and buffers as PyTorch names them for the equal ``torch.nn`` model
+    (copies, as ndarrays): ``torch_model.load_state_dict({k: torch.tensor(v) ...})`` takes
+    them.
+
+    Example:
+        >>> import deltagrad as dg
+        >>> sorted(dg.io.to_torch_state_dict(dg.nn.GRU(2, 3)))
+        ['bias_hh_l0', 'bias_ih_l0', 'weight_hh_l0', 'weight_ih_l0']
+    """
+    if not isinstance(model, Module):
+        raise TypeError(f"to_torch_state_dict: expected a deltagrad Module, got "
+                        f"{type(model).__name__}")
+    return {prefix + key: np.array(value) for prefix, _, local in _torch_groups(model)
+            for key, value in local.items()}
+
+
+def load_torch_state_dict(model: Module, state, strict: bool = True) -> Module:
+    """Copy a PyTorch ``state_dict`` into the equal deltagrad ``model`` and return it.
+
+    ``state`` is a dict of arrays (``{k: v.numpy() for k, v in torch_model.state_dict()
+    .items()}``) or the path of a safetensors file of one (``safetensors.torch.save_file``),
+    read with safetensors' NumPy API. Module paths must match (``Sequential`` names its
+    layers 0, 1, … as ``torch.nn.Sequential``); values are converted to the model's dtypes.
+
+    Raises:
+        ValueError: naming every missing, unexpected (``strict``) and mis-shaped key, or a
+            key holding NaN or infinite values; nothing is copied then.
+    """
+    if not isinstance(model, Module):
+        raise TypeError(f"load_torch_state_dict: expected a deltagrad Module, got "
+                        f"{type(model).__name__}")
+    state = _read_torch_state(state)
+    _check_torch_state(model, state, strict)
+    for prefix, module, torch_local in _torch_groups(model):
+        given = {key: state[prefix + key] for key in torch_local if prefix + key in state}
+        values = _recurrent_from_torch(module, given) if _is_recurrent(module) else given
+        module.load_state_dict(values, strict=False)
+    return model
+
+
+def _read_torch_state(state) -> dict:
+    if isinstance(state, (str, os.PathLike)):
+        from safetensors import safe_open
+
+        path = os.fspath(state)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"load_torch_state_dict: no such file {path!r}")
+        try:
+            with safe_open(path, framework="numpy") as handle:
+                return {key: handle.get_tensor(key) for key in handle.keys()}
+        except Exception as err:  # safetensors reports malformed files with its own types
+            raise ValueError(f"load_torch_state_dict: {path!r} is not a safetensors file "
+                             f"readable by NumPy ({err})") from None
+    if not isinstance(state, dict):
+        raise TypeError(f"load_torch_state_dict: state must be a dict of arrays or a "
+                        f"safetensors path, got {type(state).__name__}")
+    out = {}
+    for key, value in state.items():
+        array = np.asarray(value.detach().cpu().numpy() if hasattr(value, "detach") else value)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"load_torch_state_dict: {key!r} holds {array.dtype}, not numbers")
+        out[key] = array
+    return out
+
+
+def _check_torch_state(model: Module, state: dict, strict: bool) -> None:
+    expected, optional = {}, set()
+    for prefix, module, torch_local in _torch_groups(model):
+        expected.update({prefix + key: np.shape(v) for key, v in torch_local.items()})
+        optional.update(prefix + key for key in _optional_torch_keys(module))
+    problems = []
+    missing = sorted(k for k in expected if k not in state and k not in optional)
+    unexpected = sorted(k for k in state if k not in expected)
+    if missing:
+        problems.append(f"missing keys {missing}")
+    if unexpected and strict:
+        problems.append(f"unexpected keys {unexpected}")
+    problems += [f"{k}: expected shape {expected[k]}, got {state[k].shape}"
+                 for k in expected if k in state and state[k].shape != expected[k]]
+    problems += [f"{k} contains NaN or infinite values" for k in expected
+                 if k in state and not np.all(np.isfinite(state[k]))]
+    if problems:
+        raise ValueError(f"load_torch_state_dict into {type(model).__name__}: "
+                         + "; ".join(problems) + f". The model expects {sorted(expected)}")
+
+
+def save_torch_state_dict(model: Module, path) -> None:
+    """Write ``model``'s weights under PyTorch's names (:func:`to_torch_state_dict`) as a
+    safetensors file: ``torch_model.load_state_dict(safetensors.torch.load_file(path))``.
+    Atomic.
+
+    Example:
+        >>> import deltagrad as dg, tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "weights.safetensors")
+        >>> dg.io.save_torch_state_dict(dg.nn.Linear(3, 2, rng=0), path)
+        >>> sorted(dg.io.load_torch_state_dict(dg.nn.Linear(3, 2), path).state_dict())
+        ['bias', 'weight']
+    """
+    from safetensors.numpy import save as to_bytes
+
+    if not isinstance(model, Module):
+        raise TypeError(f"save_torch_state_dict: expected a deltagrad Module, got "
+                        f"{type(model).__name__}")
+    path = check_destination(path, "save_torch_state_dict", "weights.safetensors")
+    tensors = {key: np.require(value, requirements="C")
+               for key, value in to_torch_state_dict(model).items()}
+    _write_atomically(path, to_bytes(tensors, metadata={"format": "pt"}))

@@ -217,17 +217,24 @@ def _callbacks(callbacks, progress) -> list:
 
 # ---- evaluation ------------------------------------------------------------------------------
 @contextlib.contextmanager
+def _modes(model: Module, training: bool):
+    """Every module in training (``fit``) or evaluation mode; each one's own mode comes back
+    after, as Keras does with ``training=True/False``."""
+    modes = [(m, m.training) for m in model.modules()]
+    model.train(training)
+    try:
+        yield
+    finally:
+        for m, mode in modes:
+            object.__setattr__(m, "training", mode)
+
+
+@contextlib.contextmanager
 def _inference(model: Module):
     """No graph, and every module in evaluation mode (``Dropout`` passes its input through),
     as Keras does in ``predict``/``evaluate``; each module's own mode comes back after."""
-    modes = [(m, m.training) for m in model.modules()]
-    model.eval()
-    try:
-        with no_grad():
-            yield
-    finally:
-        for m, training in modes:
-            object.__setattr__(m, "training", training)
+    with _modes(model, False), no_grad():
+        yield
 
 
 def predict(model: Module, X, batch_size: int | None = None, *,
@@ -380,10 +387,11 @@ def fit(model: Module, X, T, loss="sum_of_squares", optimizer="sgd", epochs: int
     for cb in run.callbacks:
         cb.on_train_begin(trainer)
     try:
-        if isinstance(opt, str):
-            run.batch_method(opt, int(epochs), tol)
-        else:
-            run.gradient_descent(opt, int(epochs), batch, shuffle, seed)
+        with _modes(model, True):  # Dropout drops, BatchNorm uses and updates batch statistics
+            if isinstance(opt, str):
+                run.batch_method(opt, int(epochs), tol)
+            else:
+                run.gradient_descent(opt, int(epochs), batch, shuffle, seed)
     finally:
         for cb in run.callbacks:
             cb.on_train_end(trainer)

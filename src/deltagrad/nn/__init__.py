@@ -1,5 +1,6 @@
 """Layers and networks: Module, Parameter, Linear, activations, Sequential, MLP, FeedForward,
-the convolutional layers Conv2d, MaxPool2d, AvgPool2d, Flatten, Dropout, the recurrent layers
+the convolutional layers Conv1d, Conv2d, MaxPool1d/2d, AvgPool1d/2d, Flatten, Dropout,
+BatchNorm1d and BatchNorm2d, the recurrent layers
 RNN, LSTM, GRU and RecurrentNetwork, and the attention layers MultiHeadAttention, LayerNorm,
 Embedding, positional encodings, TransformerEncoderLayer and TransformerLM (``nn.functional``
 holds attention as functions)."""
@@ -12,11 +13,13 @@ from .activation import ELU, GELU, LeakyReLU, SiLU, Softplus, elu, gelu, leaky_r
 from .attention import MultiHeadAttention
 from .container import MLP, Sequential, parse_sizes
 from .conv import AvgPool2d, Conv2d, Dropout, Flatten, MaxPool2d
+from .conv1d import AvgPool1d, Conv1d, MaxPool1d
 from .embedding import (Embedding, LayerNorm, LearnedPositionalEncoding,
                         SinusoidalPositionalEncoding)
 from .feedforward import FeedForward
 from .linear import Linear
 from .module import Module, Parameter
+from .normalization import BatchNorm1d, BatchNorm2d
 from .recurrent import GRU, LSTM, RNN, RecurrentNetwork
 from .transformer import TransformerEncoderLayer, TransformerLM
 
@@ -28,4 +31,5 @@ __all__ = [
     "ELU", "GELU", "LeakyReLU", "SiLU", "Softplus", "elu", "gelu", "leaky_relu", "silu",
     "softplus", "Embedding", "LayerNorm", "LearnedPositionalEncoding", "MultiHeadAttention",
     "SinusoidalPositionalEncoding", "TransformerEncoderLayer", "TransformerLM", "functional",
+    "AvgPool1d", "BatchNorm1d", "BatchNorm2d", "Conv1d", "MaxPool1d",
 ]

@@ -83,6 +83,7 @@ class Module(abc.ABC):
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name: str, value) -> None:
@@ -92,7 +93,10 @@ class Module(abc.ABC):
             raise RuntimeError(f"{type(self).__name__}: call super().__init__() before "
                                "assigning attributes")
         # a replacement keeps its place (layer order, parameter order), as in PyTorch
-        if isinstance(value, Parameter):
+        if name in self._buffers:
+            value = self._conformed_buffer(name, value)
+            self._buffers[name] = value
+        elif isinstance(value, Parameter):
             self._modules.pop(name, None)
             self._parameters[name] = value
             value._name = f"{type(self).__name__}.{name}"
@@ -104,9 +108,30 @@ class Module(abc.ABC):
             self._modules.pop(name, None)
         object.__setattr__(self, name, value)
 
+    def register_buffer(self, name: str, value) -> None:
+        """Keep ``value`` (an ndarray) as state that is not a weight — BatchNorm's running
+        statistics: in ``state_dict()``, saved and loaded, never trained. Assigning to the
+        attribute later keeps it a buffer of the same shape and dtype."""
+        if not isinstance(name, str) or not name.isidentifier() or hasattr(type(self), name):
+            raise ValueError(f"{type(self).__name__}.register_buffer: {name!r} is not a free "
+                             "attribute name")
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        self._buffers[name] = np.asarray(value)
+        object.__setattr__(self, name, self._buffers[name])
+
+    def _conformed_buffer(self, name: str, value) -> np.ndarray:
+        current = self._buffers[name]
+        array = np.asarray(value.data if isinstance(value, Tensor) else value)
+        if array.shape != current.shape or array.dtype.kind not in "biuf":
+            raise ValueError(f"{type(self).__name__}.{name} must be numeric values of shape "
+                             f"{current.shape}, got shape {array.shape} dtype {array.dtype}")
+        return array.astype(current.dtype)
+
     def __delattr__(self, name: str) -> None:
         global _structure
         _structure = object()
+        self._buffers.pop(name, None)
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
         object.__delattr__(self, name)
@@ -143,6 +168,12 @@ class Module(abc.ABC):
                 seen.add(id(p))
                 yield (f"{module_name}.{name}" if module_name else name), p
 
+    def named_buffers(self, prefix: str = ""):
+        """Yield ``(dotted name, ndarray)`` for every buffer (running statistics)."""
+        for module_name, module in self.named_modules(prefix):
+            for name, b in module._buffers.items():
+                yield (f"{module_name}.{name}" if module_name else name), b
+
     def parameters(self) -> list:
         return [p for _, p in self.named_parameters()]
 
@@ -165,17 +196,19 @@ class Module(abc.ABC):
 
     # ---- state ----------------------------------------------------------------------
     def state_dict(self) -> OrderedDict:
-        """Copies of every parameter's values, by dotted name."""
-        return OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
+        """Copies of every parameter's values, then of every buffer's, by dotted name."""
+        state = OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
+        state.update((name, b.copy()) for name, b in self.named_buffers())
+        return state
 
     def load_state_dict(self, state: dict, strict: bool = True) -> None:
-        """Copy values into the parameters, checking names and shapes first.
+        """Copy values into the parameters and buffers, checking names and shapes first.
 
         Raises:
             ValueError: listing every missing, unexpected and mis-shaped key (with
                 ``strict=False`` only mis-shaped keys are errors).
         """
-        own = dict(self.named_parameters())
+        own = {**dict(self.named_parameters()), **dict(self.named_buffers())}
         missing = [k for k in own if k not in state]
         unexpected = [k for k in state if k not in own]
         misshaped = [f"{k}: expected shape {own[k].shape}, got {np.shape(state[k])}"
@@ -194,6 +227,9 @@ class Module(abc.ABC):
             if name in state:
                 value = state[name]
                 value = value.data if isinstance(value, Tensor) else np.asarray(value)
+                if isinstance(p, np.ndarray):  # a buffer: in place, keeping its dtype
+                    p[...] = value
+                    continue
                 new = np.empty_like(p.data)  # keeps the parameter's dtype and memory layout
                 new[...] = value
                 p.data = new

@@ -1,11 +1,15 @@
 """Helpers on a model's parameters: flat vectors (for optimisers and checks), gradient norms
-and clipping (eq. 9.21)."""
+and clipping (eq. 9.21), and ``summary`` (each layer's output shape and parameter count)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from .. import _validate as check
+from .summary import Summary, summary
+
+__all__ = ["Summary", "clip_grad_norm_", "clip_grad_value_", "grad_norm", "parameters_to_vector",
+           "summary", "vector_to_parameters"]
 
 
 def parameters_to_vector(params) -> np.ndarray:

@@ -8,9 +8,11 @@ from .base import REGISTRY, Primitive, apply
 from .attention import scaled_dot_product_attention
 from .activation import elu, gelu, leaky_relu, silu, softplus
 from .conv import avg_pool2d, conv2d, max_pool2d
+from .conv1d import avg_pool1d, conv1d, max_pool1d
 from .elementwise import abs, add, astype, clip, cos, div, erf, exp, log, maximum, minimum, \
     mul, neg, pow, relu, sigmoid, sign, sin, sqrt, step, sub, tanh, where
 from .linalg import dense, dense_stack, einsum, linear, matmul
+from .norm import batch_norm
 from .loss import (sigmoid_binary_cross_entropy, softmax_cross_entropy,
                    softmax_cross_entropy_labels, sum_of_squares_error)
 from .recurrent import gru_sequence, lstm_sequence, rnn_sequence
@@ -32,5 +34,5 @@ __all__ = [
     "leaky_relu", "maximum", "minimum", "pad", "prod", "repeat", "sign", "silu", "sin",
     "softplus", "split", "sqrt", "std", "tile", "tril", "triu", "var", "avg_pool2d", "conv2d",
     "max_pool2d", "gru_sequence", "lstm_sequence", "rnn_sequence",
-    "scaled_dot_product_attention",
+    "scaled_dot_product_attention", "avg_pool1d", "batch_norm", "conv1d", "max_pool1d",
 ]
