@@ -1,7 +1,8 @@
 """Layers and networks: Module, Parameter, Linear, activations, Sequential, MLP, FeedForward,
 the convolutional layers Conv2d, MaxPool2d, AvgPool2d, Flatten, Dropout, the recurrent layers
 RNN, LSTM, GRU and RecurrentNetwork, and the attention layers MultiHeadAttention, LayerNorm,
-Embedding, positional encodings, TransformerEncoderLayer and TransformerLM (``nn.functional``
+Embedding, positional encodings, TransformerEncoderLayer, TransformerLM, TransformerDecoderLayer
+and the encoder–decoder TransformerSeq2Seq (``nn.functional``
 holds attention as functions)."""
 
 from . import functional, utils
@@ -18,6 +19,7 @@ from .feedforward import FeedForward
 from .linear import Linear
 from .module import Module, Parameter
 from .recurrent import GRU, LSTM, RNN, RecurrentNetwork
+from .seq2seq import TransformerDecoderLayer, TransformerSeq2Seq
 from .transformer import TransformerEncoderLayer, TransformerLM
 
 __all__ = [
@@ -28,4 +30,5 @@ __all__ = [
     "ELU", "GELU", "LeakyReLU", "SiLU", "Softplus", "elu", "gelu", "leaky_relu", "silu",
     "softplus", "Embedding", "LayerNorm", "LearnedPositionalEncoding", "MultiHeadAttention",
     "SinusoidalPositionalEncoding", "TransformerEncoderLayer", "TransformerLM", "functional",
+    "TransformerDecoderLayer", "TransformerSeq2Seq",
 ]
