@@ -146,3 +146,55 @@ def test_bad_input_gets_clear_errors():
         nn.TransformerDecoderLayer(8, 2, activation="tanh")
     with pytest.raises(ValueError, match="not divisible by num_heads 3"):
         nn.TransformerDecoderLayer(8, 3)
+
+
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")  # torch's, on norm_first
+@pytest.mark.parametrize("norm_first", [True, False])
+def test_seq2seq_equals_torch_nn_transformer_between_its_embeddings_and_head(norm_first):
+    """The encoder and decoder stacks (with torch.nn.Transformer's final norms when pre-norm)
+    are torch.nn.Transformer: fed our embedded source and target, torch's output through our
+    head gives our logits, and every stack weight and both embeddings get torch's gradient."""
+    rng = np.random.default_rng(4)
+    E, H, N, S, T = 8, 2, 2, 5, 4
+    model = nn.TransformerSeq2Seq(6, 7, E, H, 2, 2, max_len=6, dim_feedforward=12,
+                                  norm_first=norm_first, rng=0)
+    for p in model.parameters():
+        p.data = p.data + rng.normal(scale=0.1, size=p.shape)
+    theirs = torch.nn.Transformer(E, H, 2, 2, 12, dropout=0.0, batch_first=True,
+                                  norm_first=norm_first, dtype=torch.float64)
+    if not norm_first:  # ours has no final norms then: make torch's the identity
+        theirs.encoder.norm = theirs.decoder.norm = torch.nn.Identity()
+    names = {"encoder_norm": "encoder.norm", "decoder_norm": "decoder.norm"}
+    state = {}
+    for name, value in model.state_dict().items():
+        head, _, rest = name.partition(".")
+        if head in ("encoder", "decoder"):
+            state[f"{head}.layers.{rest}"] = torch.tensor(value)
+        elif head in names:
+            state[f"{names[head]}.{rest}"] = torch.tensor(value)
+    theirs.load_state_dict(state)
+    src, tgt = rng.integers(0, 6, size=(N, S)), rng.integers(0, 7, size=(N, T))
+    src_keys = np.ones((N, S), bool)
+    src_keys[1, 3:] = False
+    logits = model(src, tgt, src_key_mask=src_keys)
+    src_x = torch.tensor(model._embed(src, "src").data, requires_grad=True)
+    tgt_x = torch.tensor(model._embed(tgt, "tgt").data, requires_grad=True)
+    out = theirs(src_x, tgt_x, tgt_mask=torch.ones(T, T, dtype=torch.bool).triu(1),
+                 src_key_padding_mask=torch.tensor(~src_keys),
+                 memory_key_padding_mask=torch.tensor(~src_keys), tgt_is_causal=True)
+    head_w, head_b = (torch.tensor(p.data) for p in (model.head.weight, model.head.bias))
+    t_logits = out @ head_w.T + head_b
+    _close(logits, t_logits, "logits")
+    g = rng.normal(size=logits.shape)
+    logits.backward(g)
+    t_logits.backward(torch.tensor(g))
+    t_params = dict(theirs.named_parameters())
+    for name, p in model.named_parameters():
+        key = {"encoder": "encoder.layers", "decoder": "decoder.layers"}.get(
+            name.split(".")[0], names.get(name.split(".")[0]))
+        if key is not None:
+            _close(p.grad, t_params[f"{key}.{name.partition('.')[2]}"].grad, name)
+    # the embeddings' gradient is the sum of torch's input gradients over each id's places
+    expected = np.zeros((6, E))
+    np.add.at(expected, src, src_x.grad.numpy())
+    _close(model.src_token.weight.grad, expected, "src_token.weight")
