@@ -339,7 +339,7 @@ def test_explain_cli_takes_an_rnn_spec(tmp_path, capsys):
 
 def test_explain_bptt_refuses_what_it_cannot_show():
     rnn, out, xs, ys = notes_rnn()
-    with pytest.raises(ValueError, match="one-layer nn.RNN"):
+    with pytest.raises(ValueError, match="one-layer, one-directional nn.RNN"):
         dg.explain.bptt(nn.LSTM(2, 2), out, xs, ys)
     with pytest.raises(ValueError, match=r"ys must have shape \(2, 1\)"):
         dg.explain.bptt(rnn, out, xs, [0.5, 0.9])

@@ -172,3 +172,11 @@ def test_bad_arguments_are_clear_errors():
 def test_repr_names_direction_and_dropout():
     assert repr(nn.GRU(2, 3, num_layers=2, bidirectional=True, dropout=0.1, rng=0)) \
         .startswith("GRU(2, 3, num_layers=2, bidirectional=True, dropout=0.1")
+
+
+def test_the_one_direction_tools_refuse_a_bidirectional_layer():
+    rnn = nn.RNN(1, 3, bidirectional=True, rng=0)
+    with pytest.raises(ValueError, match="one-layer, one-directional nn.RNN"):
+        dg.explain.bptt(rnn, nn.Linear(6, 1, rng=0), [[1.0]], [[1.0]])
+    with pytest.raises(ValueError, match="state_jacobians: .* is bidirectional"):
+        dg.analysis.state_jacobians(rnn, np.zeros((5, 1)))
