@@ -76,6 +76,7 @@ def test_pad_sequences_of_token_ids_with_a_fixed_length():
     (lambda: Batches([[1, 2], [3]]), ValueError, "ragged.*pad_sequences"),
     (lambda: Batches(3.0), ValueError, "first axis of patterns"),
     (lambda: Batches(np.ones(4), shuffle="yes"), TypeError, "shuffle must be True or False"),
+    (lambda: Batches(np.ones(4), seed=-1), ValueError, "seed must be None or an integer ≥ 0"),
     (lambda: pad_sequences([]), ValueError, "non-empty list"),
     (lambda: pad_sequences([[1, 2, 3]], max_len=2), ValueError, "longer than max_len=2"),
     (lambda: pad_sequences([np.ones((2, 3)), np.ones((2, 4))]), ValueError, "the same D"),

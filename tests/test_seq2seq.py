@@ -142,6 +142,8 @@ def test_bad_input_gets_clear_errors():
     layer = nn.TransformerDecoderLayer(8, 2, 16, rng=0)
     with pytest.raises(ValueError, match=r"expects inputs of shape \(\.\.\., T, 8\)"):
         layer(np.ones((1, 2, 8)), np.ones((1, 3, 5)))
+    with pytest.raises(ValueError, match=r"memory \(N, S, E\) must be batches of the same N"):
+        layer(np.ones((2, 3, 8)), np.ones((3, 4, 8)))
     with pytest.raises(ValueError, match="unknown activation 'tanh'"):
         nn.TransformerDecoderLayer(8, 2, activation="tanh")
     with pytest.raises(ValueError, match="not divisible by num_heads 3"):

@@ -33,9 +33,10 @@ Tools, imported on first use
     ``analysis`` (the Hessian, the local quadratic picture, symmetries, the evidence),
     ``explain`` (worked solutions: every a, z, δ), ``logic`` (perceptron logic and the
     compiler, chapters 5–6), ``data`` (scikit-learn's bundled data sets, split and
-    standardised; ``Batches`` and ``pad_sequences`` for hand-written loops), ``select`` (model-selection sweeps), ``sklearn`` (scikit-learn
-    estimators), ``plot`` (figures), ``exercises`` (fresh practice questions with their
-    worked solutions, and marking), ``tour`` (the main job).
+    standardised; ``Batches`` and ``pad_sequences`` for hand-written loops), ``select``
+    (model-selection sweeps), ``sklearn`` (scikit-learn estimators), ``plot`` (figures),
+    ``exercises`` (fresh practice questions with their worked solutions, and marking),
+    ``tour`` (the main job).
 
 Example:
     >>> import deltagrad as dg

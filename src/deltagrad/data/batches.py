@@ -63,7 +63,9 @@ class Batches:
         if self.drop_last and self.n < self.batch_size:
             raise ValueError(f"{owner}: drop_last=True with {self.n} patterns and batch_size "
                              f"{self.batch_size} leaves no batch at all")
-        self.rng = np.random.default_rng(check.generator(seed, owner))
+        if not isinstance(seed, np.random.Generator):
+            seed = check.seed(seed, "seed", owner)
+        self.rng = np.random.default_rng(seed)
 
     def __len__(self) -> int:
         full, rest = divmod(self.n, self.batch_size)

@@ -67,6 +67,10 @@ class TransformerDecoderLayer(TransformerBlock):
         E, dtype = self.self_attn.embed_dim, self.linear1.weight.dtype
         x = sequence_input(self, tgt, E, dtype)
         memory = sequence_input(self, memory, E, dtype)
+        if x.ndim != 3 or memory.ndim != 3 or x.shape[0] != memory.shape[0]:
+            raise ValueError(f"TransformerDecoderLayer: tgt (N, T, E) and memory (N, S, E) must "
+                             f"be batches of the same N, got shapes {x.shape} and "
+                             f"{memory.shape}")
         causal = check.boolean(causal, "causal", "TransformerDecoderLayer")
         if self.norm_first:
             x = x + self._self_block(self.norm1(x), mask, key_mask, causal)
