@@ -180,3 +180,18 @@ def test_the_one_direction_tools_refuse_a_bidirectional_layer():
         dg.explain.bptt(rnn, nn.Linear(6, 1, rng=0), [[1.0]], [[1.0]])
     with pytest.raises(ValueError, match="state_jacobians: .* is bidirectional"):
         dg.analysis.state_jacobians(rnn, np.zeros((5, 1)))
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_float32_stays_float32_and_agrees_with_float64(kind):
+    x = np.random.default_rng(2).normal(size=(3, 6, 2))
+    mask = np.arange(6)[None] < np.array([[6], [2], [4]])
+    wide = _make(kind, 2, 3, 2, 0)
+    narrow = _make(kind, 2, 3, 2, 0, dtype="float32")
+    H64, _ = wide(x, mask=mask)
+    x32 = dg.tensor(x.astype("float32"), requires_grad=True)
+    H32, _ = narrow(x32, mask=mask)
+    H32.sum().backward()
+    assert H32.dtype == np.float32 and x32.grad.dtype == np.float32
+    assert all(p.grad.dtype == np.float32 for p in narrow.parameters())
+    np.testing.assert_allclose(H32.data, H64.data, rtol=1e-5, atol=1e-6)

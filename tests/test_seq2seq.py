@@ -200,3 +200,12 @@ def test_seq2seq_equals_torch_nn_transformer_between_its_embeddings_and_head(nor
     expected = np.zeros((6, E))
     np.add.at(expected, src, src_x.grad.numpy())
     _close(model.src_token.weight.grad, expected, "src_token.weight")
+
+
+def test_float32_models_stay_float32():
+    model = nn.TransformerSeq2Seq(5, 6, 8, 2, 1, 1, max_len=6, dtype="float32", rng=0)
+    logits = model([[1, 2, 3]], [[0, 4]])
+    logits.sum().backward()
+    assert logits.dtype == np.float32
+    assert all(p.grad.dtype == np.float32 for p in model.parameters() if p.grad is not None)
+    assert model.generate([[1, 2]], start_token=0, max_new_tokens=3).shape == (1, 3)
