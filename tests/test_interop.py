@@ -36,6 +36,12 @@ def _pairs():
                  (2, 5, 3), False),
         "GRU": (nn.GRU(3, 4, num_layers=2), tnn.GRU(3, 4, num_layers=2, batch_first=True),
                 (2, 5, 3), False),
+        "LSTM-bidirectional": (
+            nn.LSTM(3, 4, num_layers=2, bidirectional=True),
+            tnn.LSTM(3, 4, num_layers=2, bidirectional=True, batch_first=True), (2, 5, 3), False),
+        "GRU-bidirectional": (
+            nn.GRU(3, 4, bidirectional=True),
+            tnn.GRU(3, 4, bidirectional=True, batch_first=True), (2, 5, 3), False),
         "GRU-nobias": (nn.GRU(3, 4), tnn.GRU(3, 4, bias=False, batch_first=True), (2, 5, 3),
                        False),
         "MultiHeadAttention": (nn.MultiHeadAttention(8, 2),
@@ -171,6 +177,6 @@ def test_bad_arguments_are_refused_clearly(tmp_path):
 
 def test_a_recurrent_weight_the_converter_cannot_name_is_refused_not_dropped():
     gru = nn.GRU(2, 3)
-    gru.W_xh_extra = dg.nn.Parameter(np.zeros((9, 2)))  # as a reverse direction would add
+    gru.W_xh_extra = dg.nn.Parameter(np.zeros((9, 2)))  # a weight no torch key names
     with pytest.raises(ValueError, match=r"cannot name for PyTorch: \['W_xh_extra'\]"):
         io.to_torch_state_dict(gru)

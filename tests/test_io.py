@@ -35,12 +35,14 @@ def _models():
         "RNN": nn.RNN(3, 4, nonlinearity="relu", rng=0),
         "LSTM": nn.LSTM(3, 2, num_layers=2, rng=0, dtype="float32"),
         "GRU": nn.GRU(3, 4, rng=0),
+        "GRU-bidirectional-dropout": nn.GRU(3, 2, num_layers=2, bidirectional=True,
+                                            dropout=0.5, rng=0),
         "RecurrentNetwork": nn.RecurrentNetwork(
             nn.GRU(3, 4, rng=0), nn.Sequential(nn.Linear(4, 2, rng=1), nn.Softmax())),
     }
 
 
-RECURRENT = ("RNN", "LSTM", "GRU", "RecurrentNetwork")
+RECURRENT = ("RNN", "LSTM", "GRU", "GRU-bidirectional-dropout", "RecurrentNetwork")
 
 
 def _image_models():
@@ -79,6 +81,9 @@ def _sequence_models():
         "TransformerEncoderLayer-prenorm-float32": nn.TransformerEncoderLayer(
             8, 4, 12, dropout=0.0, activation="gelu", norm_first=True, rng=1, dtype="float32"),
         "Embedding": nn.Embedding(3, 4, rng=0),
+        "Embedding-padding": nn.Embedding(3, 4, padding_idx=-1, rng=0),
+        "TransformerDecoderLayer": nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0, rng=0),
+        "TransformerSeq2Seq": nn.TransformerSeq2Seq(3, 4, 8, 2, 1, 2, max_len=6, rng=0),
         "TransformerLM": nn.TransformerLM(3, 8, 2, 2, max_len=6, rng=0),
         "TransformerLM-learned-postnorm": nn.TransformerLM(
             3, 8, 2, 1, max_len=9, positional="learned", norm_first=False, causal=False,
@@ -86,7 +91,9 @@ def _sequence_models():
     }
 
 
-TOKEN_MODELS = ("Embedding", "TransformerLM", "TransformerLM-learned-postnorm")
+TOKEN_MODELS = ("Embedding", "Embedding-padding", "TransformerLM",
+                "TransformerLM-learned-postnorm", "TransformerSeq2Seq")
+PAIRED = ("TransformerDecoderLayer", "TransformerSeq2Seq")  # called as model(X, X)
 ROUND_TRIP = {**_models(), **_image_models(), **_sequence_models(), **_signal_models()}
 
 
@@ -117,7 +124,10 @@ def test_round_trip_gives_the_same_class_weights_and_outputs(name, tmp_path):
     X = _round_trip_input(name)
     if name in RECURRENT:  # sequences (N, T, D_x); a layer returns (states, last)
         X = X.reshape(5, 1, 3).repeat(2, axis=1).astype(model.parameters()[0].dtype)
-    ours, theirs = model(X), again(X)
+    if name in PAIRED:
+        ours, theirs = model(X, X), again(X, X)
+    else:
+        ours, theirs = model(X), again(X)
     if isinstance(ours, tuple):
         ours, theirs = ours[0], theirs[0]
     np.testing.assert_array_equal(theirs.data, ours.data)  # to the bit

@@ -7,6 +7,7 @@ import torch
 
 import deltagrad as dg
 from deltagrad import nn
+from recurrent_twins import torch_gradients, torch_twin
 
 
 def notes_rnn():
@@ -102,40 +103,6 @@ def test_the_1_Dh_1_network_is_eq_8_1():
 
 # ------------------------------------------------------------------------ against torch.nn
 
-def _torch_twin(ours, kind):
-    """The torch.nn layer with our weights: b_ih = our b_h, b_hh = 0 (GRU: b_hn in place)."""
-    cls = {"RNN": torch.nn.RNN, "LSTM": torch.nn.LSTM, "GRU": torch.nn.GRU}[kind]
-    kwargs = {"nonlinearity": ours.nonlinearity} if kind == "RNN" else {}
-    twin = cls(ours.input_size, ours.hidden_size, num_layers=ours.num_layers, batch_first=True,
-               dtype=torch.float64, **kwargs)
-    D = ours.hidden_size
-    with torch.no_grad():
-        for layer in range(ours.num_layers):
-            p = ours.layer_parameters(layer)
-            getattr(twin, f"weight_ih_l{layer}").copy_(torch.tensor(p["W_xh"].data))
-            getattr(twin, f"weight_hh_l{layer}").copy_(torch.tensor(p["W_hh"].data))
-            getattr(twin, f"bias_ih_l{layer}").copy_(torch.tensor(p["b_h"].data))
-            b_hh = np.zeros_like(p["b_h"].data)
-            if kind == "GRU":
-                b_hh[2 * D:] = p["b_hn"].data
-            getattr(twin, f"bias_hh_l{layer}").copy_(torch.tensor(b_hh))
-    return twin
-
-
-def _torch_gradients(twin, ours, kind):
-    """Our parameter names → torch's gradients (b_h gets b_ih's; GRU b_hn the n-part of b_hh)."""
-    D = ours.hidden_size
-    grads = {}
-    for layer in range(ours.num_layers):
-        s = ours._suffix(layer)
-        grads["W_xh" + s] = getattr(twin, f"weight_ih_l{layer}").grad.numpy()
-        grads["W_hh" + s] = getattr(twin, f"weight_hh_l{layer}").grad.numpy()
-        grads["b_h" + s] = getattr(twin, f"bias_ih_l{layer}").grad.numpy()
-        if kind == "GRU":
-            grads["b_hn" + s] = getattr(twin, f"bias_hh_l{layer}").grad.numpy()[2 * D:]
-    return grads
-
-
 def _make(kind, D_x, D_h, layers, seed, nonlinearity="tanh"):
     if kind == "RNN":
         return nn.RNN(D_x, D_h, nonlinearity=nonlinearity, num_layers=layers, rng=seed)
@@ -152,7 +119,7 @@ def test_outputs_and_gradients_equal_torch_float64(kind, seed):
     D_x, D_h, layers = int(rng.integers(1, 5)), int(rng.integers(1, 6)), 1 + seed % 2
     nonlinearity = "relu" if kind == "RNN" and seed == 3 else "tanh"
     ours = _make(kind, D_x, D_h, layers, seed, nonlinearity)
-    twin = _torch_twin(ours, kind)
+    twin = torch_twin(ours, kind)
     x = rng.normal(size=(N, T, D_x))
     shape = (N, D_h) if layers == 1 else (layers, N, D_h)
     h0 = rng.normal(size=shape)
@@ -187,7 +154,7 @@ def test_outputs_and_gradients_equal_torch_float64(kind, seed):
     np.testing.assert_allclose(h0d.grad, h0t.grad.numpy(), rtol=1e-10, atol=1e-12)
     if kind == "LSTM":
         np.testing.assert_allclose(c0d.grad, c0t.grad.numpy(), rtol=1e-10, atol=1e-12)
-    reference = _torch_gradients(twin, ours, kind)
+    reference = torch_gradients(twin, ours, kind)
     for name, p in ours.named_parameters():
         np.testing.assert_allclose(p.grad, reference[name], rtol=1e-10, atol=1e-12,
                                    err_msg=f"{kind} {name}: ours vs torch")
@@ -372,7 +339,7 @@ def test_explain_cli_takes_an_rnn_spec(tmp_path, capsys):
 
 def test_explain_bptt_refuses_what_it_cannot_show():
     rnn, out, xs, ys = notes_rnn()
-    with pytest.raises(ValueError, match="one-layer nn.RNN"):
+    with pytest.raises(ValueError, match="one-layer, one-directional nn.RNN"):
         dg.explain.bptt(nn.LSTM(2, 2), out, xs, ys)
     with pytest.raises(ValueError, match=r"ys must have shape \(2, 1\)"):
         dg.explain.bptt(rnn, out, xs, [0.5, 0.9])

@@ -158,7 +158,7 @@ def test_progress_bar_shows_the_errors(rng, capsys):
     (dict(batch_size=61), r"batch_size must be an integer in \[1, 60\]"),
     (dict(loss="hinge"), r"unknown loss 'hinge'; expected one of \['binary_cross_entropy', "
                          r"'cross_entropy', 'sum_of_squares'\]"),
-    (dict(optimizer="rmsprop"), r"unknown optimizer 'rmsprop'; expected one of \['adam', "
+    (dict(optimizer="rmsprop"), r"unknown optimizer 'rmsprop'; expected one of \['adam', 'adamw', "
                                 r"'bfgs', 'cg', 'l-bfgs-b', 'lbfgs', .*\] or an Optimizer "
                                 r"instance"),
     (dict(optimizer="lbfgs", batch_size=10), r"batch method 'lbfgs' uses the full batch"),

@@ -18,12 +18,17 @@ Layers and networks (chapter 1)
     ``nn``: ``Module``, ``Parameter``, ``Linear``, the activation modules, ``Sequential``,
     ``MLP("2-3-2-1")``, ``FeedForward`` (any acyclic graph), ``Conv2d``, ``MaxPool2d``,
     ``AvgPool2d``, ``Flatten``, ``Dropout`` (chapter 7), ``Conv1d``, ``MaxPool1d``,
-    ``AvgPool1d``, ``BatchNorm1d``, ``BatchNorm2d``; ``nn.utils.summary(model, input_shape)``
-    (each layer's output shape and parameter count); ``nn.registry.savable`` makes a new
-    layer savable.
+    ``AvgPool1d``, ``BatchNorm1d``, ``BatchNorm2d``; ``RNN``, ``LSTM``, ``GRU`` (stacked,
+    ``bidirectional``, ``dropout`` between layers; chapters 8–10); ``Embedding``
+    (``padding_idx``), ``MultiHeadAttention``, ``TransformerEncoderLayer``,
+    ``TransformerDecoderLayer``, ``TransformerLM``, ``TransformerSeq2Seq`` (chapter 11);
+    ``nn.utils.summary(model, input_shape)`` (each layer's output shape and parameter count);
+    ``nn.registry.savable`` makes a new layer savable.
 Error functions and training (chapters 2, 4)
     ``losses`` (sum of squares, binary and softmax cross-entropy, fused with their canonical
-    outputs), ``optim`` (SGD, Adam, ``minimize`` on scipy, SCG), ``regularizers`` (weight
+    outputs), ``optim`` (SGD, Adam, AdamW, with ``weight_decay``; ``optim.lr_scheduler``:
+    StepLR, ExponentialLR, CosineWarmupLR, OneCycleLR, ReduceLROnPlateau; ``minimize`` on
+    scipy, SCG), ``regularizers`` (weight
     decay, the consistent Gaussian prior), ``callbacks`` (early stopping, schedules,
     checkpoints); ``fit``, ``evaluate``, ``predict``, ``accuracy``, ``History``,
     ``DivergenceError``; ``save``/``load`` (safetensors, no pickle); PyTorch weights:
@@ -32,9 +37,10 @@ Tools, imported on first use
     ``analysis`` (the Hessian, the local quadratic picture, symmetries, the evidence),
     ``explain`` (worked solutions: every a, z, δ), ``logic`` (perceptron logic and the
     compiler, chapters 5–6), ``data`` (scikit-learn's bundled data sets, split and
-    standardised), ``select`` (model-selection sweeps), ``sklearn`` (scikit-learn
-    estimators), ``plot`` (figures), ``exercises`` (fresh practice questions with their
-    worked solutions, and marking), ``tour`` (the main job).
+    standardised; ``Batches`` and ``pad_sequences`` for hand-written loops), ``select``
+    (model-selection sweeps), ``sklearn`` (scikit-learn estimators), ``plot`` (figures),
+    ``exercises`` (fresh practice questions with their worked solutions, and marking),
+    ``tour`` (the main job).
 
 Example:
     >>> import deltagrad as dg

@@ -13,6 +13,9 @@ import sys
 
 import numpy as np
 
+from . import _validate as check
+from .optim.lr_scheduler import SCHEDULES, ReduceLROnPlateau
+
 
 class Callback:
     """Base class; every hook does nothing."""
@@ -96,20 +99,71 @@ class EarlyStopping(Callback):
 
 
 class LearningRateScheduler(Callback):
-    """Set the optimiser's learning rate at the start of every epoch: ``lr = schedule(epoch,
-    lr)`` (epochs count from 1)."""
+    """Change the optimiser's learning rate as ``fit`` trains, in one of two ways:
 
-    def __init__(self, schedule):
-        if not callable(schedule):
-            raise TypeError("LearningRateScheduler: schedule must be callable(epoch, lr) -> lr")
+    - ``schedule`` a function: ``lr = schedule(epoch, lr)`` at the start of every epoch
+      (epochs count from 1), as Keras' callback;
+    - ``schedule`` a schedule of :mod:`deltagrad.optim.lr_scheduler` built on the optimiser
+      passed to ``fit``: stepped after every epoch (``interval="epoch"``) or every batch
+      (``"batch"``, for one-cycle and warm-up), as in a hand-written PyTorch loop;
+      ``ReduceLROnPlateau`` steps once per epoch with the epoch's ``logs[monitor]``.
+
+    Example:
+        >>> import numpy as np, deltagrad as dg
+        >>> net = dg.nn.MLP("1-4-1", rng=0)
+        >>> opt = dg.optim.SGD(net.parameters(), lr=0.1)
+        >>> decay = dg.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+        >>> X = np.linspace(-1, 1, 8)[:, None]
+        >>> h = dg.fit(net, X, X ** 2, optimizer=opt, epochs=4, progress=False,
+        ...            callbacks=[LearningRateScheduler(decay)])
+        >>> h.lr
+        [0.1, 0.1, 0.05, 0.05]
+    """
+
+    def __init__(self, schedule, interval: str = "epoch", monitor: str = "val_error"):
+        owner = "LearningRateScheduler"
+        if not callable(schedule) and not isinstance(schedule, SCHEDULES):
+            raise TypeError(f"{owner}: schedule must be callable(epoch, lr) -> lr or a "
+                            "schedule of deltagrad.optim.lr_scheduler, got "
+                            f"{type(schedule).__name__}")
         self.schedule = schedule
+        self.interval = check.choice(interval, ("epoch", "batch"), "interval", owner)
+        self.monitor = check.choice(monitor, ("val_error", "error"), "monitor", owner)
+        self.plateau = isinstance(schedule, ReduceLROnPlateau)
+        self.stepped = isinstance(schedule, SCHEDULES)
+        if self.plateau and self.interval == "batch":
+            raise ValueError(f"{owner}: ReduceLROnPlateau watches an epoch's error; use "
+                             "interval='epoch'")
+        if not self.stepped and self.interval == "batch":
+            raise ValueError(f"{owner}: a schedule function is called once per epoch; for "
+                             "per-batch rates pass a schedule of deltagrad.optim.lr_scheduler")
 
     def on_train_begin(self, trainer) -> None:
         if not hasattr(trainer.optimizer, "lr"):
             raise ValueError("LearningRateScheduler needs a gradient-descent optimiser with a "
                              f"learning rate, not {trainer.optimizer!r}")
+        if self.stepped and self.schedule.optimizer is not trainer.optimizer:
+            raise ValueError("LearningRateScheduler: the schedule was built on another "
+                             "optimiser than fit's; pass that optimiser instance to fit("
+                             "optimizer=...)")
+        if self.plateau and self.monitor == "val_error" and not trainer.has_validation:
+            raise ValueError("LearningRateScheduler(ReduceLROnPlateau, monitor='val_error') "
+                             "needs validation data: pass validation_split or validation_data "
+                             "to fit(), or monitor='error'")
+
+    def on_batch_end(self, trainer, epoch: int, batch: int, error: float) -> None:
+        if self.interval == "batch":
+            self.schedule.step()
+
+    def on_epoch_end(self, trainer, epoch: int, logs: dict) -> None:
+        if self.plateau:
+            self.schedule.step(logs[self.monitor])
+        elif self.stepped and self.interval == "epoch":
+            self.schedule.step()
 
     def on_epoch_begin(self, trainer, epoch: int) -> None:
+        if self.stepped:
+            return
         lr = float(self.schedule(epoch, trainer.optimizer.lr))
         if not np.isfinite(lr) or lr <= 0:
             raise ValueError(f"LearningRateScheduler: the schedule gave lr = {lr!r} at epoch "

@@ -169,17 +169,18 @@ def _recurrent_to_torch(layer, local: dict) -> dict:
     that always add, so b_h is exported as bias_ih and bias_hh is 0 — except GRU's candidate
     bias b_hn, which sits inside the reset gate and is bias_hh's third block."""
     out, used = {}, set()
-    for k in range(layer.num_layers):
-        p = {name: local[name + layer._suffix(k)] for name in layer._parameter_shapes(1, 1)}
-        used.update(name + layer._suffix(k) for name in p)
-        key = f"_l{k}"  # a reverse direction adds "_reverse" to this suffix (bidirectional)
+    for k, direction in _layers_and_directions(layer):
+        suffix = layer._suffix(k, direction)
+        p = {name: local[name + suffix] for name in layer._parameter_shapes(1, 1)}
+        used.update(name + suffix for name in p)
+        key = _torch_suffix(k, direction)
         out[f"weight_ih{key}"], out[f"weight_hh{key}"] = p["W_xh"], p["W_hh"]
         out[f"bias_ih{key}"] = p["b_h"]
         hh = np.zeros_like(p["b_h"])
         if "b_hn" in p:
             hh[2 * layer.hidden_size:] = p["b_hn"]
         out[f"bias_hh{key}"] = hh
-    if set(local) - used:  # e.g. a reverse direction this converter does not know yet
+    if set(local) - used:  # a weight this converter does not know
         raise ValueError(f"PyTorch interop: {type(layer).__name__} holds weights it cannot "
                          f"name for PyTorch: {sorted(set(local) - used)}")
     return out
@@ -190,8 +191,8 @@ def _recurrent_from_torch(layer, torch_local: dict) -> dict:
     blocks), b_hn = GRU's bias_hh n block; a layer built with ``bias=False`` has neither."""
     out = {}
     D = layer.hidden_size
-    for k in range(layer.num_layers):
-        key, suffix = f"_l{k}", layer._suffix(k)
+    for k, direction in _layers_and_directions(layer):
+        key, suffix = _torch_suffix(k, direction), layer._suffix(k, direction)
         out["W_xh" + suffix] = torch_local[f"weight_ih{key}"]
         out["W_hh" + suffix] = torch_local[f"weight_hh{key}"]
         ih = torch_local.get(f"bias_ih{key}", 0.0)
@@ -203,11 +204,21 @@ def _recurrent_from_torch(layer, torch_local: dict) -> dict:
     return out
 
 
+def _layers_and_directions(layer) -> list:
+    """(layer index, direction) pairs in PyTorch's order: l0, l0 reverse, l1, …"""
+    return [(k, d) for k in range(layer.num_layers) for d in range(layer.directions)]
+
+
+def _torch_suffix(k: int, direction: int) -> str:
+    return f"_l{k}" + ("_reverse" if direction else "")
+
+
 def _optional_torch_keys(module) -> set:
     """Keys that a PyTorch file may lack: recurrent biases (``bias=False``) and BatchNorm's
     ``num_batches_tracked`` (files from before PyTorch 0.4.1)."""
     if _is_recurrent(module):
-        return {f"{b}_l{k}" for k in range(module.num_layers) for b in ("bias_ih", "bias_hh")}
+        return {b + _torch_suffix(k, direction) for k, direction in _layers_and_directions(module)
+                for b in ("bias_ih", "bias_hh")}
     return {"num_batches_tracked"}
 
 

@@ -19,10 +19,10 @@ from .callbacks import Callback, ProgressBar
 from .nn.module import Module
 from .nn.utils import clip_grad_norm_, clip_grad_value_, grad_norm
 from .optim.minimize import METHODS, minimize
-from .optim.optimizer import SGD, Adam, Optimizer
+from .optim.optimizer import SGD, Adam, AdamW, Optimizer
 from .tensor import Tensor
 
-FIRST_ORDER = {"sgd": (SGD, 0.01), "adam": (Adam, 0.001)}
+FIRST_ORDER = {"sgd": (SGD, 0.01), "adam": (Adam, 0.001), "adamw": (AdamW, 0.001)}
 OPTIMIZER_NAMES = sorted(set(FIRST_ORDER) | set(METHODS))
 
 

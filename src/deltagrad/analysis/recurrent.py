@@ -86,6 +86,9 @@ def state_jacobians(layer, x, h0=None) -> StateJacobians:
     if not isinstance(layer, (RNN, LSTM)):
         raise TypeError(f"state_jacobians: layer must be an nn.RNN or nn.LSTM, got "
                         f"{type(layer).__name__}")
+    if layer.bidirectional:
+        raise ValueError(f"state_jacobians: analyses the forward recurrence of one direction; "
+                         f"{layer!r} is bidirectional")
     x = np.asarray(x.data if isinstance(x, Tensor) else x, dtype=layer.dtype)
     if x.ndim == 2:
         x = x[None]

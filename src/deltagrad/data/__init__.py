@@ -8,9 +8,10 @@ scalings, elastic deformations), ``filters`` (hand-set edge kernels) and ``featu
 (Hu's moment invariants). For sequences (chapters 8–11): the long-range tasks
 ``adding_problem``, ``temporal_order`` and ``copy_memory`` (generated from a seed); ``text``: a
 real English corpus that ships with Python, character vocabularies and a character-level LSTM
-language model; ``digit_tasks`` (reversal, sorting) for attention. Nothing is downloaded:
-scikit-learn ships its files
-(``pip install 'deltagrad[datasets]'``).
+language model; ``digit_tasks`` (reversal, sorting) for attention. For hand-written
+training loops: ``Batches`` (minibatches of inputs, targets and masks, shuffled from a seed)
+and ``pad_sequences`` (sequences of different lengths → a padded array and its mask).
+Nothing is downloaded: scikit-learn ships its files (``pip install 'deltagrad[datasets]'``).
 
 Example:
     >>> import deltagrad as dg
@@ -20,13 +21,14 @@ Example:
 """
 
 from . import augment, digit_tasks, features, filters, text
+from .batches import Batches, pad_sequences
 from ._loads import record_loads
 from .digits import load_digits, load_digits_split
 from .sequences import SequenceTask, adding_problem, copy_memory, temporal_order
 from .tabular import TABULAR, load_tabular, load_tabular_split
 from .transforms import Standardizer, standardize
 
-__all__ = ["TABULAR", "SequenceTask", "Standardizer", "adding_problem", "augment",
+__all__ = ["Batches", "TABULAR", "SequenceTask", "Standardizer", "adding_problem", "augment",
            "copy_memory", "digit_tasks", "features", "filters", "load_digits",
-           "load_digits_split", "load_tabular", "load_tabular_split", "record_loads",
-           "standardize", "temporal_order", "text"]
+           "load_digits_split", "load_tabular", "load_tabular_split", "pad_sequences",
+           "record_loads", "standardize", "temporal_order", "text"]

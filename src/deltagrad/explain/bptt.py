@@ -25,8 +25,9 @@ DERIVATIVE = {"tanh": "1 − h²", "relu": "1 if h > 0 else 0"}
 
 
 def _check(rnn, output_layer, xs, ys):
-    if not isinstance(rnn, RNN) or rnn.num_layers != 1:
-        raise ValueError(f"explain.bptt: rnn must be a one-layer nn.RNN, got {rnn!r}")
+    if not isinstance(rnn, RNN) or rnn.num_layers != 1 or rnn.bidirectional:
+        raise ValueError(f"explain.bptt: rnn must be a one-layer, one-directional nn.RNN "
+                         f"(§9.3), got {rnn!r}")
     if not isinstance(output_layer, Linear) or output_layer.bias is None:
         raise ValueError(f"explain.bptt: output_layer must be an nn.Linear with a bias (W_hy, "
                          f"b_y, eq. 8.8; identity output g), got {output_layer!r}")

@@ -2,7 +2,8 @@
 the convolutional layers Conv1d, Conv2d, MaxPool1d/2d, AvgPool1d/2d, Flatten, Dropout,
 BatchNorm1d and BatchNorm2d, the recurrent layers
 RNN, LSTM, GRU and RecurrentNetwork, and the attention layers MultiHeadAttention, LayerNorm,
-Embedding, positional encodings, TransformerEncoderLayer and TransformerLM (``nn.functional``
+Embedding, positional encodings, TransformerEncoderLayer, TransformerLM, TransformerDecoderLayer
+and the encoder–decoder TransformerSeq2Seq (``nn.functional``
 holds attention as functions)."""
 
 from . import functional, utils
@@ -21,6 +22,7 @@ from .linear import Linear
 from .module import Module, Parameter
 from .normalization import BatchNorm1d, BatchNorm2d
 from .recurrent import GRU, LSTM, RNN, RecurrentNetwork
+from .seq2seq import TransformerDecoderLayer, TransformerSeq2Seq
 from .transformer import TransformerEncoderLayer, TransformerLM
 
 __all__ = [
@@ -32,4 +34,5 @@ __all__ = [
     "softplus", "Embedding", "LayerNorm", "LearnedPositionalEncoding", "MultiHeadAttention",
     "SinusoidalPositionalEncoding", "TransformerEncoderLayer", "TransformerLM", "functional",
     "AvgPool1d", "BatchNorm1d", "BatchNorm2d", "Conv1d", "MaxPool1d",
+    "TransformerDecoderLayer", "TransformerSeq2Seq",
 ]

@@ -54,44 +54,77 @@ class Embedding(Module):
         num_embeddings: the vocabulary size V.
         embedding_dim: E, the length of each vector.
         rng, dtype: as :class:`~deltagrad.nn.Linear`. Rows start N(0, 1), as PyTorch.
+        padding_idx: the id of the padding token (negative counts from the end, as
+            PyTorch), or None. Its row starts at zeros and gets no gradient: padding never
+            learns, whatever the loss does at padded places (as ``torch.nn.Embedding``).
 
     Shape:
         input integer ids of any shape ``(...)``; output ``(..., E)``. ``weight`` is ``(V, E)``.
-        The gradient of a row is the sum over every place its id occurs.
+        The gradient of a row is the sum over every place its id occurs (zero for the
+        ``padding_idx`` row).
 
     Example:
         >>> import deltagrad as dg
         >>> dg.nn.Embedding(10, 4, rng=0)([[1, 2, 3]]).shape
         (1, 3, 4)
+        >>> emb = dg.nn.Embedding(10, 2, padding_idx=0, rng=0)
+        >>> emb([[0, 5]]).sum().backward(); emb.weight.grad[[0, 5]]
+        array([[0., 0.],
+               [1., 1.]])
     """
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, rng=None, dtype=None):
+    def __init__(self, num_embeddings: int, embedding_dim: int, rng=None, dtype=None,
+                 padding_idx: int | None = None):
         super().__init__()
         self.num_embeddings = check.positive_int(num_embeddings, "num_embeddings", "Embedding")
         self.embedding_dim = check.positive_int(embedding_dim, "embedding_dim", "Embedding")
+        self.padding_idx = self._padding(padding_idx)
         dtype = check.float_dtype(dtype, "Embedding")
         self.weight = Parameter(np.zeros((self.num_embeddings, self.embedding_dim), dtype=dtype))
         self.reset_parameters(rng)
 
+    def _padding(self, padding_idx) -> int | None:
+        """``padding_idx`` in 0 … V − 1 (−V … −1 count from the end), or None."""
+        if padding_idx is None:
+            return None
+        V = self.num_embeddings
+        if not check._is_integer(padding_idx) or not -V <= padding_idx < V:
+            raise check.InvalidArgument("Embedding", "padding_idx",
+                                        f"must be None or an integer id in [-{V}, {V - 1}]",
+                                        padding_idx)
+        return int(padding_idx) % V
+
     def reset_parameters(self, rng=None) -> None:
+        """Rows N(0, 1); the ``padding_idx`` row zeros (as PyTorch)."""
         rng = _state.get_rng(rng, "Embedding")
         self.weight.data = rng.standard_normal(self.weight.shape).astype(self.weight.dtype)
+        if self.padding_idx is not None:
+            self.weight.data[self.padding_idx] = 0.0
 
     def forward(self, ids) -> Tensor:
-        return ops.getitem(self.weight, token_ids(ids, self.num_embeddings, repr(self)))
+        ids = token_ids(ids, self.num_embeddings, repr(self))
+        rows = ops.getitem(self.weight, ids)
+        if self.padding_idx is None:
+            return rows
+        # the padding row's values, held as a constant: its places pass no gradient back
+        padding = self.weight.data[self.padding_idx]
+        return ops.where((ids != self.padding_idx)[..., None], rows, padding)
 
     def extra_repr(self) -> str:
-        return f"{self.num_embeddings}, {self.embedding_dim}"
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        return text if self.padding_idx is None else text + f", padding_idx={self.padding_idx}"
 
     def config(self) -> dict:
         return {"num_embeddings": self.num_embeddings, "embedding_dim": self.embedding_dim,
-                "dtype": str(self.weight.dtype)}
+                "padding_idx": self.padding_idx, "dtype": str(self.weight.dtype)}
 
     @classmethod
     def from_config(cls, spec):
         v, e = spec.get("num_embeddings", int, positive), spec.get("embedding_dim", int, positive)
+        padding_idx = spec.get("padding_idx", (int, type(None)),
+                               lambda i: i is None or 0 <= i < v, default=None)
         spec.reserve(v * e)
-        return cls(v, e, dtype=spec.dtype(), rng=0)
+        return cls(v, e, dtype=spec.dtype(), rng=0, padding_idx=padding_idx)
 
 
 @savable()

@@ -21,8 +21,71 @@ FEEDFORWARD_ACTIVATIONS = {"relu": ops.relu, "gelu": ops.gelu}
 POSITIONAL = {"sinusoidal": SinusoidalPositionalEncoding, "learned": LearnedPositionalEncoding}
 
 
+class TransformerBlock(Module):
+    """What the encoder and decoder layers share: building the parts (PyTorch's names and
+    order), the feed-forward block, their description and saving. A subclass says whether it
+    has a cross-attention (``cross``) and how many weights in ``weight_count(E, width, bias)``."""
+
+    cross = False  # the decoder's attention to a memory, ``multihead_attn``
+
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
+                 dropout: float = 0.1, activation: str = "relu", layer_norm_eps: float = 1e-5,
+                 norm_first: bool = False, bias: bool = True, rng=None, dtype=None):
+        super().__init__()
+        owner = type(self).__name__
+        self.activation = check.choice(activation, tuple(FEEDFORWARD_ACTIVATIONS), "activation",
+                                       owner)
+        self.norm_first = check.boolean(norm_first, "norm_first", owner)
+        rng = _state.get_rng(rng, owner)
+        self.self_attn = MultiHeadAttention(d_model, nhead, dropout=dropout, bias=bias, rng=rng,
+                                            dtype=dtype)
+        E = self.self_attn.embed_dim
+        if self.cross:
+            self.multihead_attn = MultiHeadAttention(E, nhead, dropout=dropout, bias=bias,
+                                                     rng=rng, dtype=dtype)
+        width = check.positive_int(dim_feedforward, "dim_feedforward", owner)
+        self.linear1 = Linear(E, width, bias=bias, rng=rng, dtype=dtype)
+        self.dropout = Dropout(dropout, rng=rng)
+        self.linear2 = Linear(width, E, bias=bias, rng=rng, dtype=dtype)
+        blocks = 3 if self.cross else 2  # a norm and a dropout after each block
+        for k in range(1, blocks + 1):
+            setattr(self, f"norm{k}", LayerNorm(E, eps=layer_norm_eps, bias=bias, dtype=dtype))
+        for k in range(1, blocks + 1):
+            setattr(self, f"dropout{k}", Dropout(dropout, rng=rng))
+
+    def _feedforward_block(self, x) -> Tensor:
+        """dropout(linear2(dropout(h(linear1(x))))), the last dropout the last block's."""
+        hidden = FEEDFORWARD_ACTIVATIONS[self.activation](self.linear1(x))
+        last = self.dropout3 if self.cross else self.dropout2
+        return last(self.linear2(self.dropout(hidden)))
+
+    def extra_repr(self) -> str:
+        return (f"d_model={self.self_attn.embed_dim}, nhead={self.self_attn.num_heads}, "
+                f"dim_feedforward={self.linear1.out_features}, dropout={self.dropout.p}, "
+                f"activation={self.activation!r}, norm_first={self.norm_first}")
+
+    def config(self) -> dict:
+        return {"d_model": self.self_attn.embed_dim, "nhead": self.self_attn.num_heads,
+                "dim_feedforward": self.linear1.out_features, "dropout": self.dropout.p,
+                "activation": self.activation, "layer_norm_eps": self.norm1.eps,
+                "norm_first": self.norm_first, "bias": self.linear1.bias is not None,
+                "dtype": str(self.linear1.weight.dtype)}
+
+    @classmethod
+    def from_config(cls, spec):
+        E, H = spec.get("d_model", int, positive), spec.get("nhead", int, positive)
+        width = spec.get("dim_feedforward", int, positive)
+        bias = spec.get("bias", bool)
+        spec.reserve(cls.weight_count(E, width, bias))
+        return cls(E, H, dim_feedforward=width,
+                   dropout=spec.get("dropout", float, lambda p: 0 <= p < 1),
+                   activation=spec.get("activation", str, FEEDFORWARD_ACTIVATIONS.__contains__),
+                   layer_norm_eps=spec.get("layer_norm_eps", float, lambda v: v > 0),
+                   norm_first=spec.get("norm_first", bool), bias=bias, dtype=spec.dtype(), rng=0)
+
+
 @savable()
-class TransformerEncoderLayer(Module):
+class TransformerEncoderLayer(TransformerBlock):
     """Self-attention and a position-wise feed-forward network, each with a residual
     connection and LayerNorm (as ``torch.nn.TransformerEncoderLayer`` with ``batch_first=True``):
 
@@ -48,33 +111,8 @@ class TransformerEncoderLayer(Module):
         (2, 5, 8)
     """
 
-    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
-                 dropout: float = 0.1, activation: str = "relu", layer_norm_eps: float = 1e-5,
-                 norm_first: bool = False, bias: bool = True, rng=None, dtype=None):
-        super().__init__()
-        owner = "TransformerEncoderLayer"
-        self.activation = check.choice(activation, tuple(FEEDFORWARD_ACTIVATIONS), "activation",
-                                       owner)
-        self.norm_first = check.boolean(norm_first, "norm_first", owner)
-        rng = _state.get_rng(rng, owner)
-        self.self_attn = MultiHeadAttention(d_model, nhead, dropout=dropout, bias=bias, rng=rng,
-                                            dtype=dtype)
-        E = self.self_attn.embed_dim
-        width = check.positive_int(dim_feedforward, "dim_feedforward", owner)
-        self.linear1 = Linear(E, width, bias=bias, rng=rng, dtype=dtype)
-        self.dropout = Dropout(dropout, rng=rng)
-        self.linear2 = Linear(width, E, bias=bias, rng=rng, dtype=dtype)
-        self.norm1 = LayerNorm(E, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(E, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1 = Dropout(dropout, rng=rng)
-        self.dropout2 = Dropout(dropout, rng=rng)
-
     def _attention_block(self, x, mask, key_mask, causal) -> Tensor:
         return self.dropout1(self.self_attn(x, mask=mask, key_mask=key_mask, causal=causal))
-
-    def _feedforward_block(self, x) -> Tensor:
-        hidden = FEEDFORWARD_ACTIVATIONS[self.activation](self.linear1(x))
-        return self.dropout2(self.linear2(self.dropout(hidden)))
 
     def attention_weights(self, x, mask=None, key_mask=None, causal: bool = False) -> Tensor:
         """The self-attention weights a_nm of each head on input ``x``: ``(N, H, T, T)``."""
@@ -89,29 +127,10 @@ class TransformerEncoderLayer(Module):
         x = self.norm1(x + self._attention_block(x, mask, key_mask, causal))
         return self.norm2(x + self._feedforward_block(x))
 
-    def extra_repr(self) -> str:
-        return (f"d_model={self.self_attn.embed_dim}, nhead={self.self_attn.num_heads}, "
-                f"dim_feedforward={self.linear1.out_features}, dropout={self.dropout.p}, "
-                f"activation={self.activation!r}, norm_first={self.norm_first}")
-
-    def config(self) -> dict:
-        return {"d_model": self.self_attn.embed_dim, "nhead": self.self_attn.num_heads,
-                "dim_feedforward": self.linear1.out_features, "dropout": self.dropout.p,
-                "activation": self.activation, "layer_norm_eps": self.norm1.eps,
-                "norm_first": self.norm_first, "bias": self.linear1.bias is not None,
-                "dtype": str(self.linear1.weight.dtype)}
-
-    @classmethod
-    def from_config(cls, spec):
-        E, H = spec.get("d_model", int, positive), spec.get("nhead", int, positive)
-        width = spec.get("dim_feedforward", int, positive)
-        bias = spec.get("bias", bool)
-        spec.reserve(4 * E * E + 2 * E * width + (9 * E + width if bias else 2 * E))
-        return cls(E, H, dim_feedforward=width,
-                   dropout=spec.get("dropout", float, lambda p: 0 <= p < 1),
-                   activation=spec.get("activation", str, FEEDFORWARD_ACTIVATIONS.__contains__),
-                   layer_norm_eps=spec.get("layer_norm_eps", float, lambda v: v > 0),
-                   norm_first=spec.get("norm_first", bool), bias=bias, dtype=spec.dtype(), rng=0)
+    @staticmethod
+    def weight_count(E: int, width: int, bias: bool) -> int:
+        """The weights of one layer: attention 4E², FF 2E·width, their biases and 2 norms."""
+        return 4 * E * E + 2 * E * width + (9 * E + width if bias else 2 * E)
 
 
 @savable()
