@@ -76,3 +76,10 @@ def test_the_later_examples_run_and_print(marker):
         assert "(1, 3, 11)" in printed and any("[1. 1.]" in line for line in printed)
     else:  # the planted sign error is found at δ^(2)_1
         assert printed[-1] == "delta^(2)_1 sign"
+
+
+def test_the_1d_cnn_example_prints_its_summary_and_learns():
+    [block] = [b for b in _python_blocks() if "nn.BatchNorm1d" in b]
+    printed = _run(block).splitlines()
+    assert "Total params: 1,187" in printed and "Non-trainable params: 48" in printed
+    assert float(printed[-1].split()[-1]) >= 0.97     # wave shapes told apart on held-out data
