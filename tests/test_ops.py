@@ -320,3 +320,35 @@ def test_second_derivatives_against_central_differences_of_the_gradient(name, k,
             return total + sum((g * vi).sum() for g, vi in zip(grads, v) if g is not None)
 
     assert dg.gradcheck(phi, *inputs, atol=1e-7, rtol=1e-5)
+
+
+def _whole_number_inputs(makers, rng) -> list:
+    """Each case's inputs rounded to whole numbers −4 … 4 (values whose float results are
+    known), as float64 arrays."""
+    return [np.round(2 * make(rng)) for make in makers]
+
+
+@pytest.mark.parametrize("name,k,case", ALL_CASES, ids=[f"{n}-{k}" for n, k, _ in ALL_CASES])
+@pytest.mark.parametrize("kind", ["int64", "bool"])
+def test_integer_and_boolean_inputs_compute_as_the_same_floats(name, k, case, kind, rng):
+    """One policy for every primitive (``ops.base``): integer and boolean data give what the
+    same values as float64 give — never a result truncated to integers (softplus(0) = ln 2,
+    not 0), a float16 result (tanh of booleans), logical or for + and @, or NumPy's words."""
+    f, makers = case
+    floats = _whole_number_inputs(makers, rng)
+    if kind == "bool":
+        floats = [(x > 0).astype(np.float64) for x in floats]
+    with np.errstate(all="ignore"):
+        expected = f(*[dg.tensor(x) for x in floats]).data
+        got = f(*[dg.tensor(x.astype(kind)) for x in floats]).data
+    assert got.dtype.kind != "f" or got.dtype == np.float64, f"{name}: result dtype {got.dtype}"
+    np.testing.assert_allclose(got.astype(np.float64), expected, rtol=1e-12, atol=1e-12,
+                               equal_nan=True, err_msg=f"{name} on {kind} inputs vs floats")
+
+
+def test_integer_arithmetic_stays_exact_integers_as_numpy():
+    """``EXACT`` and ``KEEP`` primitives keep integer data (as NumPy and PyTorch)."""
+    a, b = dg.tensor([3, -2]), dg.tensor([4, 5])
+    for result in (a + b, a - b, a * b, -a, a.sum(), ops.relu(a), a.reshape(2, 1), a.max()):
+        assert result.dtype == np.int64
+    assert (a / b).dtype == np.float64 and ops.softplus(dg.tensor([0])).data[0] == np.log(2)

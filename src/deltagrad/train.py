@@ -248,7 +248,15 @@ def evaluate(model: Module, X, T, loss="sum_of_squares") -> float:
     dtype = _model_dtype(model, "evaluate")
     X = _as_inputs(X, "X", dtype, "evaluate")
     T = _as_targets(T, "T", dtype, loss_fn, "evaluate")
+    _refuse_no_patterns(X, "evaluate", "the error per pattern E/N")
     return _error_per_pattern(model, X, T, loss_fn, "evaluate")
+
+
+def _refuse_no_patterns(X, owner: str, what: str) -> None:
+    """A mean over no patterns is undefined: say so rather than return NaN (``predict`` on
+    N = 0 patterns gives its empty (0, K) outputs, as PyTorch)."""
+    if len(X) == 0:
+        raise ValueError(f"{owner}: X holds no patterns (N = 0), so {what} is undefined")
 
 
 def accuracy(model: Module, X, labels) -> float:

@@ -13,14 +13,14 @@ import numpy as np
 from .. import _state, ops
 from .. import _validate as check
 from ..tensor import Tensor
-from .module import Module, Parameter, refuse_other_dtype
+from .module import Module, Parameter, layer_input
 from .registry import positive, savable
 
 
 def token_ids(ids, vocab_size: int, owner: str) -> np.ndarray:
     """``ids`` as an integer ndarray with every entry in 0 … vocab_size − 1, or a clear error."""
     array = ids.data if isinstance(ids, Tensor) else np.asarray(ids)
-    if array.dtype.kind == "f" and array.size and np.all(array == np.round(array)):
+    if array.dtype.kind == "f" and np.all(array == np.round(array)):  # empty ids too
         array = array.astype(np.int64)  # whole numbers given as floats (e.g. from predict)
     if array.dtype.kind not in "iu":
         raise TypeError(f"{owner}: token ids must be integers, got dtype {array.dtype}")
@@ -34,15 +34,10 @@ def token_ids(ids, vocab_size: int, owner: str) -> np.ndarray:
 def sequence_input(layer: Module, x, features: int, dtype) -> Tensor:
     """``x`` as a float Tensor ``(..., T, features)`` of the layer's dtype, or a clear error."""
     name = f"{type(layer).__name__}({layer.extra_repr()})"
-    if not isinstance(x, Tensor):
-        array = np.asarray(x)
-        if array.dtype.kind not in "biuf":
-            raise TypeError(f"{name}: expects numbers, got dtype {array.dtype}")
-        x = Tensor._wrap(array.astype(dtype, copy=False))
+    x = layer_input(name, x, dtype)
     if x.ndim < 2 or x.shape[-1] != features:
         raise ValueError(f"{name}: expects inputs of shape (..., T, {features}), "
                          f"got shape {x.shape}")
-    refuse_other_dtype(name, x, dtype)
     return x
 
 

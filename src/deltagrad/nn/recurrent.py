@@ -13,7 +13,7 @@ from .. import _state, ops
 from .. import _validate as check
 from ..ops import recurrent as fused
 from ..tensor import Tensor
-from .module import Module, Parameter, refuse_other_dtype
+from .module import Module, Parameter, layer_input
 from .registry import config_of, positive, savable
 
 NONLINEARITIES = ("tanh", "relu")
@@ -77,26 +77,16 @@ class _Recurrent(Module):
     def _sequence(self, x) -> Tensor:
         """x as a Tensor (N, T, D_x) of the layer's dtype, or a clear error."""
         name = self._name()
-        if not isinstance(x, Tensor):  # arrays and lists take the layer's dtype (as Linear)
-            try:
-                array = np.asarray(x)
-            except ValueError as err:  # ragged nested lists
-                raise ValueError(f"{name}: x must be a rectangular array (N, T, D_x): {err}") \
-                    from None
-            if array.dtype.kind not in "biuf":
-                raise TypeError(f"{name}: x must be a real numeric array (N, T, D_x), got "
-                                f"dtype {array.dtype}")
-            x = Tensor._wrap(array.astype(self.dtype, copy=False))
+        x = layer_input(name, x, self.dtype)
         if x.ndim != 3:
             raise ValueError(f"{name}: x must have shape (N, T, D_x) = (batch, time, "
                              f"{self.input_size}), got rank {x.ndim} shape {x.shape}")
-        if x.shape[0] == 0 or x.shape[1] == 0:
-            raise ValueError(f"{name}: x has shape {x.shape}: an empty batch or an empty "
-                             "sequence (T = 0) has no states; give at least one step")
+        if x.shape[1] == 0:  # an empty batch (N = 0) gives empty states, as PyTorch
+            raise ValueError(f"{name}: x has shape {x.shape}: an empty sequence (T = 0) has "
+                             "no states; give at least one step")
         if x.shape[2] != self.input_size:
             raise ValueError(f"{name}: expected {self.input_size} input features per step, "
                              f"got shape {x.shape}")
-        refuse_other_dtype(name, x, self.dtype)
         return x
 
     def _state_shape(self, N: int) -> tuple:
@@ -140,14 +130,24 @@ class _Recurrent(Module):
         """All states of the last layer (N, T, D_h) and the last state of each layer."""
         x = self._sequence(x)
         mask = self._mask(mask, x)
+        initial = self._initial(h0, x.shape[0])
+        if x.shape[0] == 0:
+            return self._empty_batch(x)
         last = []
-        for layer, h in enumerate(self._initial(h0, x.shape[0])):
+        for layer, h in enumerate(initial):
             x = self._layer(x, h, self.layer_parameters(layer), mask)
             last.append(x[:, -1])
         return x, self._last(last)
 
     def _last(self, states: list) -> Tensor:
         return states[0] if self.num_layers == 1 else ops.stack(states, axis=0)
+
+    def _empty_batch(self, x: Tensor) -> tuple:
+        """A batch of N = 0 sequences, as PyTorch: the states (0, T, D_h) and the last states
+        (0, D_h) or (num_layers, 0, D_h), empty but in the graph of x and W_xh (so that a
+        loss over them backpropagates, with zero gradients)."""
+        states = ops.linear(x, self.W_xh)[..., :self.hidden_size]
+        return states, self._last([states[:, -1]] * self.num_layers)
 
     # -------------------------------------------------------------------------- saving
 
@@ -263,6 +263,9 @@ class LSTM(_Recurrent):
                 raise TypeError(f"{self._name()}: h0 must be a pair (h0, c0) of initial "
                                 f"hidden and cell states, got {type(h0).__name__}")
             h0s, c0s = self._initial(h0[0], N, "h0"), self._initial(h0[1], N, "c0")
+        if N == 0:
+            states, last = self._empty_batch(x)
+            return states, (last, last)
         last_h, last_c = [], []
         for layer in range(self.num_layers):
             p = self.layer_parameters(layer)

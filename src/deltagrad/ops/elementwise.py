@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .base import Primitive, polymorphic, values
+from .base import EXACT, KEEP, Primitive, polymorphic, values
 
 
 def _pow_vjp_base(g, ans, x, p):
@@ -50,22 +50,22 @@ def _clip_vjp(g, ans, x, low=None, high=None):
 add = Primitive("add", np.add, (
     lambda g, ans, x, y: g,
     lambda g, ans, x, y: g,
-))
+), integers=EXACT)
 sub = Primitive("sub", np.subtract, (
     lambda g, ans, x, y: g,
     lambda g, ans, x, y: -g,
-))
+), integers=EXACT)
 mul = Primitive("mul", np.multiply, (
     lambda g, ans, x, y: g * y,
     lambda g, ans, x, y: g * x,
-))
+), integers=EXACT)
 div = Primitive("div", np.divide, (
     lambda g, ans, x, y: g / y,
     lambda g, ans, x, y: -g * ans / y,
 ))
 neg = Primitive("neg", np.negative, (
     lambda g, ans, x: -g,
-))
+), integers=EXACT)
 pow = Primitive("pow", np.power, (  # noqa: A001  (the name users expect: dg.pow)
     _pow_vjp_base,
     _pow_vjp_exponent,
@@ -105,24 +105,24 @@ sigmoid = Primitive("sigmoid", _expit, (
 ))
 relu = Primitive("relu", lambda x: np.maximum(x, 0), (
     lambda g, ans, x: g * (x > 0),  # derivative taken as 0 at 0
-))
+), integers=KEEP)
 step = Primitive("step", lambda x: (x >= 0).astype(x.dtype), (  # f(0) = 1 (eq. 5.2)
     lambda g, ans, x: g * 0,  # flat everywhere it is differentiable
-))
+), integers=KEEP)
 _where_primitive = Primitive("where", np.where, (
     None,  # the condition is boolean: no gradient
     lambda g, ans, c, x, y: _where(c, g, 0.0),
     lambda g, ans, c, x, y: _where(c, 0.0, g),
-))
+), integers=KEEP)
 astype = Primitive("astype", lambda x, dtype: x.astype(dtype), (
     lambda g, ans, x, dtype: g.astype(x.dtype),
-))
+), integers=KEEP)
 abs = Primitive("abs", np.abs, (  # noqa: A001
     lambda g, ans, x: g * np.sign(values(x)),  # derivative 0 at 0, as torch
-))
+), integers=EXACT)
 sign = Primitive("sign", np.sign, (
     lambda g, ans, x: g * 0,  # flat everywhere it is differentiable
-))
+), integers=EXACT)
 sqrt = Primitive("sqrt", np.sqrt, (
     lambda g, ans, x: g / (2 * ans),
 ))
@@ -135,9 +135,9 @@ cos = Primitive("cos", np.cos, (
 erf = Primitive("erf", _erf_forward, (  # erf'(x) = 2/√π e^(−x²); gelu's VJP needs it
     lambda g, ans, x: g * (2 / np.sqrt(np.pi)) * _exp(-x * x),
 ))
-maximum = Primitive("maximum", np.maximum, (_maximum_vjp(0), _maximum_vjp(1)))
-minimum = Primitive("minimum", np.minimum, (_maximum_vjp(0), _maximum_vjp(1)))
-_clip = Primitive("clip", _clip_forward, (_clip_vjp,))
+maximum = Primitive("maximum", np.maximum, (_maximum_vjp(0), _maximum_vjp(1)), integers=KEEP)
+minimum = Primitive("minimum", np.minimum, (_maximum_vjp(0), _maximum_vjp(1)), integers=KEEP)
+_clip = Primitive("clip", _clip_forward, (_clip_vjp,), integers=EXACT)
 
 
 def where(condition, x, y) -> Tensor:

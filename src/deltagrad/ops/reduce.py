@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .base import Primitive, ndim_of, normalise_axes, polymorphic, values
+from .base import EXACT, KEEP, Primitive, ndim_of, normalise_axes, polymorphic, values
 from .elementwise import _exp, _where
 from .shape import broadcast_to
 
@@ -108,15 +108,17 @@ def _reverse_cumsum(g, axis: int):
 _sum = Primitive("sum", lambda x, axis, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims), (
     lambda g, ans, x, axis, keepdims=False:
         _broadcast_to(keep_reduced_axes(g, x.shape, axis, keepdims), shape=x.shape),
-))
-_max = Primitive("max", _max_forward, (_max_vjp,))
+), integers=EXACT)
+_max = Primitive("max", _max_forward, (_max_vjp,), integers=KEEP)
 _prod_primitive = Primitive("prod", lambda x, axis, keepdims=False:
-                            np.prod(x, axis=axis, keepdims=keepdims), (_prod_vjp,))
+                            np.prod(x, axis=axis, keepdims=keepdims), (_prod_vjp,),
+                            integers=EXACT)
 _var = Primitive("var", lambda x, axis, ddof=0, keepdims=False:
                  np.var(x, axis=axis, ddof=ddof, keepdims=keepdims), (_var_vjp,))
 _std = Primitive("std", lambda x, axis, ddof=0, keepdims=False:
                  np.std(x, axis=axis, ddof=ddof, keepdims=keepdims), (_std_vjp,))
-_cumsum_primitive = Primitive("cumsum", lambda x, axis: np.cumsum(x, axis=axis), (_cumsum_vjp,))
+_cumsum_primitive = Primitive("cumsum", lambda x, axis: np.cumsum(x, axis=axis), (_cumsum_vjp,),
+                              integers=EXACT)
 _logsumexp = Primitive("logsumexp", _logsumexp_forward, (
     lambda g, ans, x, axis, keepdims=False:
         keep_reduced_axes(g, x.shape, axis, keepdims)
