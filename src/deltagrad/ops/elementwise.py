@@ -10,18 +10,28 @@ from .base import EXACT, KEEP, Primitive, polymorphic, values
 
 
 def _pow_vjp_base(g, ans, x, p):
-    """∂(x^p)/∂x = p x^(p−1), taken as 0 where p = 0 (as PyTorch: no 0·∞ at x = 0)."""
-    p_is_zero = values(p) == 0
+    """∂(x^p)/∂x = p x^(p−1), taken as 0 where x = 0 and p = 0 (x^0 = 1: no 0·∞).
+
+    Only that point reads p = 1 inside the power (no 0 · ∞ there, nor in the derivatives of
+    this VJP); elsewhere p = 0 is computed, so that the mixed derivative ∂²(x^p)/∂p∂x =
+    x^(p−1)(1 + p ln x) is 1/x at p = 0, x ≠ 0 (PyTorch's and HIPS autograd's masks on p = 0
+    alone give 0 and x there)."""
+    both_zero = (values(p) == 0) & (values(x) == 0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return _where(p_is_zero, 0.0, g * p * x ** (_where(p_is_zero, 1.0, p) - 1))
+        return _where(both_zero, 0.0, g * p * x ** (_where(both_zero, 1.0, p) - 1))
 
 
 def _pow_vjp_exponent(g, ans, x, p):
     """∂(x^p)/∂p = x^p ln x, as PyTorch: 0 where x = 0 and p ≥ 0; NaN for x < 0 and −∞ for
-    x = 0, p < 0 (where x^p itself is NaN or infinite, or not differentiable in p)."""
+    x = 0, p < 0 (where x^p itself is NaN or infinite, or not differentiable in p).
+
+    At x = 0, p ≥ 0 the logarithm reads 1 in place of x (HIPS autograd's ``replace_zero``):
+    masking ``ans · ln 0`` after computing it would leave 0 · (−∞) = NaN in the derivatives
+    of this VJP (``create_graph=True``), where ``where`` sends a zero gradient into the
+    unused branch; ln 1 = 0 gives the 0 directly, and every derivative through it is finite."""
     zero_base = (values(x) == 0) & (values(p) >= 0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return _where(zero_base, 0.0, g * ans * _log(x))
+        return g * ans * _log(_where(zero_base, 1.0, x))
 
 
 def _maximum_vjp(i: int):

@@ -81,16 +81,28 @@ def _std_vjp(g, ans, x, axis, ddof=0, keepdims=False):
 
 
 def _prod_vjp(g, ans, x, axis, keepdims=False):
-    """∂/∂x_i Π_j x_j = Π_{j≠i} x_j, exact with zeros: with one zero in a slice only that
-    entry has a non-zero derivative (the product of the others), with two or more none has.
+    """∂/∂x_i Π_j x_j = Π_{j≠i} x_j, exact with zeros, and so are its own derivatives (the
+    second derivatives Π_{j≠i,k} x_j, as PyTorch): with P the product of the non-zero entries
+    of a slice and S the sum of its zero entries (the value 0, but ∂S/∂x_k = 1 for each
+    zero x_k), Π_{j≠i} x_j is
 
-    Second derivatives are exact away from zeros."""
+    - no zero: P / x_i;
+    - one zero x_k: P for i = k, (P / x_i) · S for the others (S is x_k);
+    - two zeros x_k, x_l: P · (S − x_k) = P · x_l for i = k, 0 for the others (two zero
+      factors: 0 with zero derivatives);
+    - three or more: 0.
+
+    Every branch is finite (the division is by non-zero entries only), so ``where`` masks
+    no 0 · ∞ that a derivative of this VJP could meet."""
     zero = values(x) == 0
     zeros = zero.sum(axis=axis, keepdims=True)
     nonzero = _where(zero, 1.0, x)
-    rest = _prod(nonzero, axis=axis, keepdims=True)  # the product of the non-zero entries
-    others = _where(zero, _where(zeros == 1, rest, 0.0), _where(zeros == 0, rest / nonzero, 0.0))
-    return keep_reduced_axes(g, x.shape, axis, keepdims) * others
+    rest = _prod(nonzero, axis=axis, keepdims=True)  # P, the product of the non-zero entries
+    zero_sum = _where(zero, x, 0.0).sum(axis=axis, keepdims=True)  # S
+    at_zeros = _where(zeros == 1, rest, _where(zeros == 2, rest * (zero_sum - x), 0.0))
+    at_others = _where(zeros == 0, rest / nonzero,
+                       _where(zeros == 1, rest / nonzero * zero_sum, 0.0))
+    return keep_reduced_axes(g, x.shape, axis, keepdims) * _where(zero, at_zeros, at_others)
 
 
 def _cumsum_vjp(g, ans, x, axis):
