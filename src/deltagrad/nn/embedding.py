@@ -103,10 +103,16 @@ class LayerNorm(Module):
         rng: unused (the initial values are fixed); accepted as every layer accepts it.
         dtype: ``"float64"`` (default) or ``"float32"``.
 
+    Shape:
+        input ``(..., *normalized_shape)``, any leading dimensions (none included: one
+        vector); output the same shape.
+
     Example:
         >>> import deltagrad as dg
         >>> dg.nn.LayerNorm(2)([[1.0, 3.0]]).data.round(4)
         array([[-1.,  1.]])
+        >>> dg.nn.LayerNorm(2)([1.0, 3.0]).data.round(4)
+        array([-1.,  1.])
     """
 
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
@@ -131,7 +137,7 @@ class LayerNorm(Module):
 
     def forward(self, x) -> Tensor:
         shape = self.normalized_shape
-        x = sequence_input(self, x, shape[-1], self._dtype)
+        x = layer_input(repr(self), x, self._dtype)  # any leading shape, (D,) included
         if x.ndim < len(shape) or x.shape[-len(shape):] != shape:
             raise ValueError(f"{self!r}: expects inputs ending in {shape}, got shape {x.shape}")
         axes = tuple(range(x.ndim - len(shape), x.ndim))
