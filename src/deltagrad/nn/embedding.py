@@ -13,7 +13,7 @@ import numpy as np
 from .. import _state, ops
 from .. import _validate as check
 from ..tensor import Tensor
-from .module import Module, Parameter, layer_input
+from .module import Module, Parameter, layer_input, layer_name
 from .registry import positive, savable
 
 
@@ -33,7 +33,7 @@ def token_ids(ids, vocab_size: int, owner: str) -> np.ndarray:
 
 def sequence_input(layer: Module, x, features: int, dtype) -> Tensor:
     """``x`` as a float Tensor ``(..., T, features)`` of the layer's dtype, or a clear error."""
-    name = f"{type(layer).__name__}({layer.extra_repr()})"
+    name = layer_name(layer)
     x = layer_input(name, x, dtype)
     if x.ndim < 2 or x.shape[-1] != features:
         raise ValueError(f"{name}: expects inputs of shape (..., T, {features}), "
@@ -73,7 +73,7 @@ class Embedding(Module):
         self.weight.data = rng.standard_normal(self.weight.shape).astype(self.weight.dtype)
 
     def forward(self, ids) -> Tensor:
-        return ops.getitem(self.weight, token_ids(ids, self.num_embeddings, repr(self)))
+        return ops.getitem(self.weight, token_ids(ids, self.num_embeddings, layer_name(self)))
 
     def extra_repr(self) -> str:
         return f"{self.num_embeddings}, {self.embedding_dim}"
@@ -137,9 +137,10 @@ class LayerNorm(Module):
 
     def forward(self, x) -> Tensor:
         shape = self.normalized_shape
-        x = layer_input(repr(self), x, self._dtype)  # any leading shape, (D,) included
+        x = layer_input(layer_name(self), x, self._dtype)  # any leading shape, (D,) included
         if x.ndim < len(shape) or x.shape[-len(shape):] != shape:
-            raise ValueError(f"{self!r}: expects inputs ending in {shape}, got shape {x.shape}")
+            raise ValueError(f"{layer_name(self)}: expects inputs ending in {shape}, got "
+                             f"shape {x.shape}")
         axes = tuple(range(x.ndim - len(shape), x.ndim))
         centred = x - ops.mean(x, axis=axes, keepdims=True)
         y = centred / ops.sqrt(ops.var(x, axis=axes, keepdims=True) + self.eps)
@@ -204,8 +205,8 @@ class _PositionalEncoding(Module):
         x = sequence_input(self, x, self.embed_dim, self._dtype)
         length = x.shape[-2]
         if length > self.max_len:
-            raise ValueError(f"{self!r}: a sequence of length {length} is longer than the "
-                             f"positional table (max_len={self.max_len})")
+            raise ValueError(f"{layer_name(self)}: a sequence of length {length} is longer "
+                             f"than the positional table (max_len={self.max_len})")
         return x + ops.getitem(self.table(), slice(0, length))
 
     def extra_repr(self) -> str:

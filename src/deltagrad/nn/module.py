@@ -22,6 +22,12 @@ def structure() -> object:
     return _structure
 
 
+def layer_name(module) -> str:
+    """The module's name for error messages, on one line: ``"MultiHeadAttention(embed_dim=8,
+    num_heads=2)"`` (its ``repr`` spans a line per sub-module)."""
+    return f"{type(module).__name__}({module.extra_repr()})"
+
+
 def layer_input(name: str, x, dtype=None) -> Tensor:
     """The one input policy of the layers: ``x`` as a Tensor of floats, or a clear error that
     names the layer (``name``). Every layer computes in floating point, as every primitive
