@@ -56,6 +56,9 @@ def test_a_wrong_label_at_a_real_step_is_still_refused():
         dg.losses.cross_entropy(y, np.where(_MASK, 5, -100), mask=_MASK)
     with pytest.raises(ValueError, match=r"mask must have shape \(N, T\)"):
         dg.losses.cross_entropy(y, _LABELS, mask=_MASK[:, :2])
+    with pytest.raises(ValueError, match=r"label -100 is out of range .* ignore_index=-100, or "
+                                         r"mask="):
+        dg.losses.cross_entropy(y, _LABELS)
 
 
 # ---- accuracy per token -------------------------------------------------------------------

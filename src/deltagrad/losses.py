@@ -265,8 +265,10 @@ def check_label_range(labels: np.ndarray, num_classes: int) -> None:
     unsigned = labels.astype(np.uint64) if labels.dtype.kind == "i" else labels
     if labels.size and unsigned.max() >= num_classes:
         bad = labels.ravel()[np.argmax(unsigned.ravel() >= num_classes)]
+        padding = (f"; a padding label? cross_entropy takes ignore_index={bad}, or mask= "
+                   f"(False at padded steps) for sequences") if bad < 0 else ""
         raise ValueError(f"label {bad} is out of range for {num_classes} classes "
-                         f"(expected 0 … {num_classes - 1})")
+                         f"(expected 0 … {num_classes - 1}){padding}")
 
 
 def cross_entropy(y, t, reduction: str = "sum", sample_weight=None,

@@ -46,9 +46,9 @@ def layer_input(name: str, x, dtype=None) -> Tensor:
     else:
         try:
             array = np.asarray(x)
-        except (ValueError, TypeError) as err:  # ragged nested lists
-            raise ValueError(f"{name}: the input must be a rectangular array of numbers: "
-                             f"{err}") from None
+        except (ValueError, TypeError):  # ragged nested lists
+            raise ValueError(f"{name}: the input must be a rectangular array of numbers "
+                             f"(nested lists of different lengths?)") from None
         if array.dtype.kind not in "biuf":
             raise TypeError(f"{name}: the input must hold numbers (bool, int or float), got "
                             f"dtype {array.dtype}")
