@@ -139,12 +139,6 @@ CASES = {
           _normal((2,))]) for m in (None, _MASK)],
 }
 
-def _first_order(f):
-    """Mark a case whose second derivative is not exact (prod at zeros, see its VJP)."""
-    f.first_order_only = True
-    return f
-
-
 SHAPES_3D = SHAPES + [(2, 3, 4)]
 UNARY_SMOOTH = {"sqrt": (ops.sqrt, _positive), "sin": (ops.sin, _normal),
                 "cos": (ops.cos, _normal), "erf": (ops.erf, _normal),
@@ -180,10 +174,10 @@ CASES.update({
     "prod": [(lambda x, a=a: ops.prod(x, axis=a), [_normal((2, 3, 4))]) for a in AXES_3D]
     + [(lambda x: ops.prod(x, axis=-1, keepdims=True), [_normal((3, 4))]),
        (lambda x: ops.prod(x), [_normal(())]),
-       (_first_order(lambda x: ops.prod(x * dg.tensor([1.0, 0.0, 1.0, 1.0]), axis=-1)),
-        [_normal((3, 4))]),
-       (_first_order(lambda x: ops.prod(x * dg.tensor([1.0, 0.0, 0.0, 1.0]), axis=-1)),
-        [_normal((3, 4))])],
+       # one and two zeros per slice: second derivatives exact there too (issue 22)
+       (lambda x: ops.prod(x * dg.tensor([1.0, 0.0, 1.0, 1.0]), axis=-1), [_normal((3, 4))]),
+       (lambda x: ops.prod(x * dg.tensor([1.0, 0.0, 0.0, 1.0]), axis=-1), [_normal((3, 4))]),
+       (lambda x: ops.prod(x * dg.tensor([0.0, 0.0, 0.0, 1.0]), axis=-1), [_normal((3, 4))])],
     "cumsum": [(lambda x, a=a: ops.cumsum(x, axis=a), [_normal((2, 3, 4))])
                for a in (None, 0, 1, 2, -1, -3)] + [(ops.cumsum, [_normal(())])],
     "pad": [(lambda x: ops.pad(x, 1), [_normal((3,))]),
@@ -304,8 +298,7 @@ def test_backward_with_create_graph_gives_the_same_gradient(name, k, case, rng):
         np.testing.assert_allclose(p.data, q.data, rtol=1e-12, atol=1e-14)
 
 
-SECOND_ORDER = [(n, k, c) for n, k, c in ALL_CASES if ops.REGISTRY[n].differentiable_twice
-                and not getattr(c[0], "first_order_only", False)]
+SECOND_ORDER = [(n, k, c) for n, k, c in ALL_CASES if ops.REGISTRY[n].differentiable_twice]
 
 
 @pytest.mark.parametrize("name,k,case", SECOND_ORDER, ids=[f"{n}-{k}" for n, k, _ in SECOND_ORDER])
@@ -325,3 +318,35 @@ def test_second_derivatives_against_central_differences_of_the_gradient(name, k,
             return total + sum((g * vi).sum() for g, vi in zip(grads, v) if g is not None)
 
     assert dg.gradcheck(phi, *inputs, atol=1e-7, rtol=1e-5)
+
+
+def _whole_number_inputs(makers, rng) -> list:
+    """Each case's inputs rounded to whole numbers −4 … 4 (values whose float results are
+    known), as float64 arrays."""
+    return [np.round(2 * make(rng)) for make in makers]
+
+
+@pytest.mark.parametrize("name,k,case", ALL_CASES, ids=[f"{n}-{k}" for n, k, _ in ALL_CASES])
+@pytest.mark.parametrize("kind", ["int64", "bool"])
+def test_integer_and_boolean_inputs_compute_as_the_same_floats(name, k, case, kind, rng):
+    """One policy for every primitive (``ops.base``): integer and boolean data give what the
+    same values as float64 give — never a result truncated to integers (softplus(0) = ln 2,
+    not 0), a float16 result (tanh of booleans), logical or for + and @, or NumPy's words."""
+    f, makers = case
+    floats = _whole_number_inputs(makers, rng)
+    if kind == "bool":
+        floats = [(x > 0).astype(np.float64) for x in floats]
+    with np.errstate(all="ignore"):
+        expected = f(*[dg.tensor(x) for x in floats]).data
+        got = f(*[dg.tensor(x.astype(kind)) for x in floats]).data
+    assert got.dtype.kind != "f" or got.dtype == np.float64, f"{name}: result dtype {got.dtype}"
+    np.testing.assert_allclose(got.astype(np.float64), expected, rtol=1e-12, atol=1e-12,
+                               equal_nan=True, err_msg=f"{name} on {kind} inputs vs floats")
+
+
+def test_integer_arithmetic_stays_exact_integers_as_numpy():
+    """``EXACT`` and ``KEEP`` primitives keep integer data (as NumPy and PyTorch)."""
+    a, b = dg.tensor([3, -2]), dg.tensor([4, 5])
+    for result in (a + b, a - b, a * b, -a, a.sum(), ops.relu(a), a.reshape(2, 1), a.max()):
+        assert result.dtype == np.int64
+    assert (a / b).dtype == np.float64 and ops.softplus(dg.tensor([0])).data[0] == np.log(2)

@@ -4,7 +4,8 @@ The public API, following the lecture notes:
 
 Tensors and autodiff (chapter 3)
     ``tensor``, ``Tensor``, ``grad`` (``torch.autograd.grad`` semantics, ``create_graph`` for
-    second derivatives), ``no_grad``/``enable_grad``/``is_grad_enabled``, ``manual_seed``,
+    second derivatives; ``NotTwiceDifferentiableError`` where a fused primitive's VJP is
+    raw NumPy), ``no_grad``/``enable_grad``/``is_grad_enabled``, ``manual_seed``,
     ``gradcheck``; the functions ``exp``, ``log``, ``sqrt``, ``abs``, ``sign``, ``sin``, ``cos``,
     ``maximum``, ``minimum``, ``clip``, ``matmul``, ``einsum``, ``linear``, ``sum``, ``mean``,
     ``prod``, ``var``, ``std``, ``cumsum``, ``max``, ``argmax``, ``argmin``, ``logsumexp``,
@@ -52,7 +53,7 @@ Example:
 
 from . import callbacks, explain, logic, losses, nn, ops, optim, regularizers
 from ._state import enable_grad, is_grad_enabled, manual_seed, no_grad
-from .autograd import grad
+from .autograd import NotTwiceDifferentiableError, grad
 from .gradcheck import GradcheckError, gradcheck
 from .io import load, save
 from .nn.activation import elu, gelu, leaky_relu, relu, sigmoid, silu, softplus, step, tanh
@@ -70,7 +71,8 @@ __version__ = "0.1.0"
 LAZY_SUBPACKAGES = ("analysis", "cli", "data", "exercises", "plot", "select", "sklearn", "tour")
 
 __all__ = [
-    "DivergenceError", "GradcheckError", "History", "Tensor", "accuracy", "avg_pool2d",
+    "DivergenceError", "GradcheckError", "History", "NotTwiceDifferentiableError", "Tensor",
+    "accuracy", "avg_pool2d",
     "callbacks", "concatenate", "conv2d", "enable_grad", "evaluate", "exp", "explain", "fit",
     "grad", "gradcheck", "is_grad_enabled", "linear", "load", "log", "log_softmax", "logic",
     "logsumexp", "losses", "manual_seed", "matmul", "max", "max_pool2d", "mean", "nn",

@@ -12,6 +12,16 @@ from .tensor import Tensor
 _FREED = "freed"  # marks a node whose graph was released by an earlier backward
 
 
+class NotTwiceDifferentiableError(RuntimeError):
+    """``create_graph=True`` met a fused primitive whose VJP is raw NumPy (``op``: its name),
+    so the gradient has no graph to differentiate again."""
+
+    def __init__(self, op: str, message: str | None = None):
+        self.op = op
+        super().__init__(message or f"the fused primitive {op!r} cannot be differentiated "
+                         "twice (its VJP is raw NumPy)")
+
+
 def sum_to_shape(g, shape: tuple):
     """Sum a broadcast gradient back to an operand's shape (the one place that undoes
     broadcasting)."""
@@ -130,8 +140,7 @@ def _input_gradients(node: Tensor, op, g, create_graph: bool) -> list:
     parents, params = node._parents, node._params
     if create_graph:
         if not op.differentiable_twice:
-            raise RuntimeError(f"the fused primitive {op.name!r} cannot be differentiated "
-                               "twice (its VJP is raw NumPy)")
+            raise NotTwiceDifferentiableError(op.name)
         ans, inputs = node, parents
     else:
         ans, inputs = node.data, [p.data for p in parents]

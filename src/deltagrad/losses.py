@@ -66,7 +66,7 @@ def _reduce(E: Tensor, y: Tensor, reduction: str, loss: str) -> Tensor:
 def _pattern_weights(sample_weight, y: Tensor, loss: str, mask=None):
     """Per-pattern weights s_n as a (N, 1) array (E = Σ_n s_n E_n), times the step mask
     m_nt as (N, T, 1) for sequence outputs (E = Σ_n Σ_t m_nt E_nt, eq. 9.3), or None."""
-    steps = _step_mask(mask, y, loss)
+    steps = step_mask(mask, y, loss)
     if sample_weight is None:
         return steps
     s = np.asarray(sample_weight.data if isinstance(sample_weight, Tensor) else sample_weight,
@@ -81,7 +81,27 @@ def _pattern_weights(sample_weight, y: Tensor, loss: str, mask=None):
     return s if steps is None else s * steps
 
 
-def _step_mask(mask, y: Tensor, loss: str):
+def _padding_cleared(y, t, mask, loss: str):
+    """``t`` with whatever stands at the masked (padded) steps read as 0: those steps weigh
+    nothing in E, so their targets are neither used nor checked (PyTorch users pad labels
+    with −100, targets with anything). Labels ``(N, T)`` or targets ``(N, T, K)``; the mask
+    is checked here, any other shape of ``t`` is left to the loss's own check."""
+    if mask is None:
+        return t
+    y = _as_tensor(y, f"{loss}: y")
+    real = step_mask(mask, y, loss)[..., 0] != 0  # (N, T)
+    data = t.data if isinstance(t, Tensor) else np.asarray(t)
+    if data.dtype.kind not in "biuf" or data.shape not in (y.shape[:-1], y.shape):
+        return t
+    if data.shape == y.shape:
+        real = real[..., None]
+    if isinstance(t, Tensor) and t.requires_grad:  # soft targets keep their gradient
+        return ops.where(real, t, 0.0)
+    with np.errstate(invalid="ignore"):
+        return np.where(real, data, 0).astype(data.dtype, copy=False)
+
+
+def step_mask(mask, y: Tensor, loss: str):
     """The (N, T) mask of a padded batch of sequences as (N, T, 1) weights 0/1, or None."""
     if mask is None:
         return None
@@ -187,6 +207,7 @@ def sum_of_squares(y, t, reduction: str = "sum", sample_weight=None, mask=None) 
         >>> float(dg.losses.sum_of_squares(dg.tensor([1.0, 3.0]), [0.0, 1.0]).item())
         2.5
     """
+    t = _padding_cleared(y, t, mask, "sum_of_squares")
     y, t = _check_pair(y, t, "sum_of_squares", finite_checked_later=True)
     _check_output(y, "sum_of_squares")
     s = _pattern_weights(sample_weight, y, "sum_of_squares", mask)
@@ -206,6 +227,7 @@ def binary_cross_entropy(y, t, reduction: str = "sum", sample_weight=None, mask=
     Shapes: ``y`` and ``t`` ``(N, K)``; t in [0, 1]. Sequences ``(N, T, K)`` with an optional
     ``mask`` ``(N, T)`` as in :func:`sum_of_squares`.
     """
+    t = _padding_cleared(y, t, mask, "binary_cross_entropy")
     y, t = _check_pair(y, t, "binary_cross_entropy")
     if np.any((t.data < 0) | (t.data > 1)):
         raise ValueError("binary_cross_entropy: targets t must lie in [0, 1]")
@@ -243,8 +265,10 @@ def check_label_range(labels: np.ndarray, num_classes: int) -> None:
     unsigned = labels.astype(np.uint64) if labels.dtype.kind == "i" else labels
     if labels.size and unsigned.max() >= num_classes:
         bad = labels.ravel()[np.argmax(unsigned.ravel() >= num_classes)]
+        padding = (f"; a padding label? cross_entropy takes ignore_index={bad}, or mask= "
+                   f"(False at padded steps) for sequences") if bad < 0 else ""
         raise ValueError(f"label {bad} is out of range for {num_classes} classes "
-                         f"(expected 0 … {num_classes - 1})")
+                         f"(expected 0 … {num_classes - 1}){padding}")
 
 
 def cross_entropy(y, t, reduction: str = "sum", sample_weight=None,
@@ -263,7 +287,8 @@ def cross_entropy(y, t, reduction: str = "sum", sample_weight=None,
         label_smoothing: ε in [0, 1]: the targets become (1 − ε) t + ε/K (as PyTorch).
         ignore_index: a label whose patterns contribute nothing (labels only, as PyTorch).
         mask: ``(N, T)`` booleans for a padded batch of sequences, False at padded steps:
-            E = Σ_n Σ_t m_nt E_nt (eq. 9.2–9.3).
+            E = Σ_n Σ_t m_nt E_nt (eq. 9.2–9.3). The labels at padded steps are not read
+            (a padding label such as −100 is fine there).
 
     With ``y = softmax(a)``, every option matches ``torch.nn.functional.cross_entropy(a, t)``
     with the same arguments (``reduction="sum"`` for the notes' E).
@@ -275,6 +300,7 @@ def cross_entropy(y, t, reduction: str = "sum", sample_weight=None,
         tensor([0.69314718, 0.        ])
     """
     y = _as_tensor(y, "cross_entropy: y")
+    t = _padding_cleared(y, t, mask, "cross_entropy")
     t_data = t.data if isinstance(t, Tensor) else np.asarray(t)
     if t_data.dtype.kind not in "biuf":
         raise TypeError(f"cross_entropy: t must be numeric, got dtype {t_data.dtype}")

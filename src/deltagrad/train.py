@@ -255,15 +255,26 @@ def evaluate(model: Module, X, T, loss="sum_of_squares") -> float:
     dtype = _model_dtype(model, "evaluate")
     X = _as_inputs(X, "X", dtype, "evaluate")
     T = _as_targets(T, "T", dtype, loss_fn, "evaluate")
+    _refuse_no_patterns(X, "evaluate", "the error per pattern E/N")
     return _error_per_pattern(model, X, T, loss_fn, "evaluate")
 
 
-def accuracy(model: Module, X, labels) -> float:
-    """The fraction of patterns classified correctly.
+def _refuse_no_patterns(X, owner: str, what: str) -> None:
+    """A mean over no patterns is undefined: say so rather than return NaN (``predict`` on
+    N = 0 patterns gives its empty (0, K) outputs, as PyTorch)."""
+    if len(X) == 0:
+        raise ValueError(f"{owner}: X holds no patterns (N = 0), so {what} is undefined")
+
+
+def accuracy(model: Module, X, labels, mask=None) -> float:
+    """The fraction of patterns classified correctly — of tokens, for a many-to-many model.
 
     With several outputs the class is the largest output (softmax, §1.1.1); with one output
     the class is 1 where y > 0.5 (a sigmoid's probability, §2.1.2). ``labels``: integer
-    classes ``(N,)``, or 0/1 targets ``(N, 1)`` for one output.
+    classes ``(N,)``, or 0/1 targets ``(N, 1)`` for one output. A model with outputs
+    ``(N, T, K)`` (one per step) is scored per token against labels ``(N, T)``, as ``fit``
+    and ``evaluate`` accept them; ``mask`` ``(N, T)`` (False at padded steps) leaves the
+    padded steps out, and their labels unread (a padding label such as −100 is fine).
 
     Example:
         >>> import numpy as np, deltagrad as dg
@@ -272,29 +283,48 @@ def accuracy(model: Module, X, labels) -> float:
         0.6666666666666666
     """
     Y = predict(model, X, owner="accuracy")
-    labels = _class_labels(labels, len(Y), max(Y.shape[1], 2))
+    classes = max(Y.shape[-1], 2)
+    if Y.ndim == 3:
+        real = None if mask is None else \
+            _losses.step_mask(mask, Tensor._wrap(Y), "accuracy")[..., 0] != 0
+        labels = _class_labels(labels, Y.shape[:2], classes, real)
+        labels, Y = (labels.ravel(), Y.reshape(-1, Y.shape[-1])) if real is None else \
+            (labels[real], Y[real])
+    elif mask is not None:
+        raise ValueError(f"accuracy: mask (N, T) applies to a model with one output per step "
+                         f"(N, T, K); this model's outputs have shape {Y.shape}")
+    else:
+        labels = _class_labels(labels, Y.shape[:1], classes)
+    if len(Y) == 0:
+        raise ValueError("accuracy: there is nothing to score (no patterns, or every step "
+                         "masked), so the fraction correct is undefined")
     predicted = (Y[:, 0] > 0.5).astype(int) if Y.shape[1] == 1 else np.argmax(Y, axis=1)
     return float(np.mean(predicted == labels))
 
 
-def _class_labels(labels, n: int, classes: int) -> np.ndarray:
-    """Integer classes ``(n,)`` in 0 … classes − 1 (a column ``(n, 1)`` is accepted), or a
-    clear error: strings, fractions, ±1 or 1-based labels would otherwise score silently 0."""
-    labels = np.asarray(labels)
-    if labels.ndim == 2 and labels.shape[1] == 1:
-        labels = labels[:, 0]
-    if labels.shape != (n,):
-        raise ValueError(f"accuracy: labels must hold one class per pattern, shape ({n},), "
+def _class_labels(labels, shape: tuple, classes: int, real=None) -> np.ndarray:
+    """Integer classes of ``shape`` ((N,) or (N, T)) in 0 … classes − 1 (a trailing axis of
+    1 is accepted), or a clear error: strings, fractions, ±1 or 1-based labels would
+    otherwise score silently 0. Entries where ``real`` is False are not checked."""
+    labels = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
+    if labels.ndim == len(shape) + 1 and labels.shape[-1] == 1:
+        labels = labels[..., 0]
+    if labels.shape != shape:
+        what = "pattern" if len(shape) == 1 else "step (N, T)"
+        raise ValueError(f"accuracy: labels must hold one class per {what}, shape {shape}, "
                          f"got {labels.shape}")
     if labels.dtype.kind not in "biuf":
         raise TypeError(f"accuracy: labels must be integer classes 0 … {classes - 1}, got "
                         f"dtype {labels.dtype}")
-    if labels.dtype.kind == "f" and not np.all(np.isfinite(labels) & (labels == np.round(labels))):
+    scored = labels if real is None else labels[real]
+    if scored.dtype.kind == "f" and not np.all(np.isfinite(scored) & (scored == np.round(scored))):
         raise ValueError("accuracy: labels must be whole numbers (class indices)")
-    bad = labels[(labels < 0) | (labels >= classes)]
+    bad = scored[(scored < 0) | (scored >= classes)]
     if bad.size:
+        padding = "; padding at some steps? pass mask= (False there)" \
+            if len(shape) == 2 and real is None and bad[0] < 0 else ""
         raise ValueError(f"accuracy: label {bad[0]:g} is out of range for {classes} classes "
-                         f"(expected 0 … {classes - 1})")
+                         f"(expected 0 … {classes - 1}){padding}")
     return labels
 
 

@@ -22,10 +22,10 @@ def run(args) -> int:
     from ..playground import address, make_server
     from ..playground.server import LOOPBACK
 
+    server = make_server(args.host, args.port)
     if args.host not in LOOPBACK:
         print(f"warning: serving on {args.host}: anyone who can reach this machine can use the "
               "playground and its CPU; it has no login", file=sys.stderr)
-    server = make_server(args.host, args.port)
     print(f"deltagrad playground: open {address(server)} in a browser (Ctrl-C stops it)",
           flush=True)
     try:

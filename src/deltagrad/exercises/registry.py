@@ -156,17 +156,38 @@ def _exercise_number(name, owner: str) -> int:
 
 
 def load_answers(source):
-    """Parse answers from a path, a JSON text, or an already parsed object."""
+    """Parse answers from a path, a JSON text, or an already parsed object; answers that hold
+    nothing (an empty file, ``{}``, ``[]``, an empty ``"answers"``) are refused as such."""
     if isinstance(source, (dict, list)):
-        return source
+        return _refuse_no_answers(source, "the answers")
     text = str(source)
+    where = "the answers"
     if not text.lstrip().startswith(("{", "[")):
+        where = text
         with open(text, encoding="utf-8") as handle:
             text = handle.read()
+    if not text.strip():
+        raise ValueError(f"answers: {where} is empty; {_FILL_IN}")
     try:
-        return json.loads(text)
+        return _refuse_no_answers(json.loads(text), where)
     except json.JSONDecodeError as err:
         raise ValueError(f"answers: not valid JSON ({err})") from err
+
+
+_FILL_IN = ("write your answers into the template that `deltagrad exercises --format json "
+            "--answers separate` prints, e.g. "
+            '{"seed": 7, "answers": {"1": {"y_1": 0.7545}}}')
+
+
+def _refuse_no_answers(parsed, where: str):
+    """``parsed``, unless it holds no answers: empty, an empty ``"answers"``, or only a
+    sheet's header (seed, kind, …) without ``"answers"``."""
+    body = parsed.get("answers", parsed) if isinstance(parsed, dict) else parsed
+    header_only = isinstance(parsed, dict) and "answers" not in parsed and set(parsed) <= {
+        "kind", "seed", "difficulty", "count", "decimals", "tolerance", "exercises"}
+    if isinstance(body, (dict, list)) and not body or header_only:
+        raise ValueError(f"answers: {where} holds no answers; {_FILL_IN}")
+    return parsed
 
 
 __all__ = ["DIFFICULTIES", "KINDS", "Kind", "Marking", "check", "generate", "load_answers",

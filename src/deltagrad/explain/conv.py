@@ -26,19 +26,27 @@ def _v(value) -> str:
     return f"{{v:{float(value)!r}}}"
 
 
-def _unit_layers(model, function: str) -> tuple:
-    """``(Conv2d, activation module)`` from a Conv2d (``function`` names f) or from a
-    Sequential that starts with a Conv2d and an activation."""
+def _unit_layers(model, function: str | None) -> tuple:
+    """``(Conv2d, activation module)`` from a Conv2d (``function`` names f, ReLU when None)
+    or from a Sequential that starts with a Conv2d and an activation — whose f is the
+    model's own: a different ``function`` given beside it is refused, naming both."""
+    if function is not None:
+        function = check.choice(function, FORMULA, "activation", "explain.conv_unit")
     if isinstance(model, Conv2d):
-        name = check.choice(function, FORMULA, "activation", "explain.conv_unit")
-        return model, activation(name)
+        return model, activation(function or "relu")
     if isinstance(model, Sequential) and len(model) >= 1 and isinstance(model[0], Conv2d):
         if len(model) < 2 or type(model[1]) not in _ACTIVATION_CLASSES:
-            return model[0], activation("identity")
-        if model[1].name not in FORMULA:
+            act, shown = activation("identity"), "no activation (identity)"
+        elif model[1].name not in FORMULA:
             raise ValueError(f"explain.conv_unit: cannot show a {type(model[1]).__name__} "
                              f"after the Conv2d; expected one of {sorted(FORMULA)}")
-        return model[0], model[1]
+        else:
+            act, shown = model[1], f"{type(model[1]).__name__} ({model[1].name})"
+        if function is not None and function != act.name:
+            raise ValueError(f"explain.conv_unit: activation={function!r} was given, but the "
+                             f"model applies {shown} after its Conv2d; omit activation= to "
+                             f"use the model's, or pass the Conv2d alone (model[0])")
+        return model[0], act
     raise TypeError(f"explain.conv_unit: expected a Conv2d, or a Sequential starting with "
                     f"Conv2d (and an activation), got {type(model).__name__}")
 
@@ -54,7 +62,7 @@ def _image(conv: Conv2d, image) -> np.ndarray:
 
 
 def conv_unit(model, image, j: int, k: int, feature: int = 0,
-              activation: str = "relu") -> Solution:
+              activation: str | None = None) -> Solution:
     """Work out unit (j, k) of feature map ``feature`` as eq. 7.3–7.4 write it.
 
     a_jk = Σ_c Σ_l Σ_m I_c(s·j + l, s·k + m) K_c(l, m) + w₀ and z_jk = f(a_jk), with l, m
@@ -63,7 +71,8 @@ def conv_unit(model, image, j: int, k: int, feature: int = 0,
 
     Args:
         model: a ``Conv2d`` (then ``activation`` names f, ReLU by default), or a
-            ``Sequential`` that starts with a Conv2d and its activation module.
+            ``Sequential`` that starts with a Conv2d and its activation module (f is then
+            the model's; an ``activation`` that differs from it is an error).
         image: one image ``(C, H, W)``, or ``(H, W)`` for a one-channel layer.
         j, k: the unit's row and column in the feature map.
         feature: which kernel (feature map).

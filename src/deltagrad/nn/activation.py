@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .. import ops
 from ..tensor import Tensor
-from .module import Module
+from .module import Module, layer_input
 from .registry import NoArguments, savable
 
 
@@ -85,7 +85,7 @@ class _Activation(NoArguments, Module):
     name = "identity"
 
     def forward(self, a):
-        return self.function(a)
+        return self.function(layer_input(type(self).__name__, a))
 
 
 @savable()

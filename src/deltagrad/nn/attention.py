@@ -17,7 +17,7 @@ from . import functional
 from .conv import Dropout
 from .embedding import sequence_input
 from .linear import Linear
-from .module import Module, Parameter
+from .module import Module, Parameter, layer_name
 from .registry import positive, savable
 
 
@@ -47,6 +47,32 @@ def head_mask(mask, key_mask, batch: int, owner: str):
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else parts[0] & parts[1]
+
+
+def refuse_queries_without_keys(owner: str, allowed, causal: bool, queries: int, keys: int,
+                                key_mask_given: bool) -> None:
+    """A query that may attend to no key has no attention weights (a row of eq. 11.3 must sum
+    to 1): refuse it here, in the words of the masks the caller gave — with a causal model
+    and a key_mask, the usual cause is padding on the left."""
+    try:
+        shape = np.broadcast_shapes(allowed.shape, (queries, keys))
+    except (AttributeError, ValueError):  # no mask, or one the attention's check names
+        return
+    if causal:
+        allowed = allowed & np.tril(np.ones((queries, keys), dtype=bool))
+    rows = np.any(np.broadcast_to(allowed, shape), axis=-1)
+    if rows.all():
+        return
+    empty = np.argwhere(~rows)[0]
+    where = f"query {empty[-1]}" + (f" of sequence {empty[0]}" if rows.ndim == 3 else "")
+    if key_mask_given and causal:
+        raise ValueError(f"{owner}: {where} may attend to no key: with causal=True a query "
+                         f"sees only the keys up to its own position, and key_mask marks all "
+                         f"of those as padding (False) — the sequence is padded on the left. "
+                         f"Pad on the right (real tokens first, key_mask False at the end)")
+    given = "key_mask" if key_mask_given else "mask"
+    raise ValueError(f"{owner}: {where} may attend to no key: {given} is False at every key "
+                     f"{'it may see' if causal else 'for it'}; each query needs at least one")
 
 
 @savable()
@@ -126,10 +152,13 @@ class MultiHeadAttention(Module):
         key = query if key is None else self._checked(key, "key", dtype)
         value = key if value is None else self._checked(value, "value", dtype)
         if key.shape[:2] != value.shape[:2] or key.shape[0] != query.shape[0]:
-            raise ValueError(f"{self!r}: query (N, L, E), key and value (N, S, E) do not fit: "
-                             f"got shapes {query.shape}, {key.shape}, {value.shape}")
+            raise ValueError(f"{layer_name(self)}: query (N, L, E), key and value (N, S, E) "
+                             f"do not fit: got shapes {query.shape}, {key.shape}, "
+                             f"{value.shape}")
         q, k, v = self._project(query, 0), self._project(key, 1), self._project(value, 2)
-        combined = head_mask(mask, key_mask, query.shape[0], repr(self))
+        combined = head_mask(mask, key_mask, query.shape[0], layer_name(self))
+        refuse_queries_without_keys(layer_name(self), combined, causal, query.shape[1],
+                                    key.shape[1], key_mask is not None)
         weights = None
         if need_weights or (self.training and self.dropout > 0):
             scale = 1.0 / float(np.sqrt(self.embed_dim // self.num_heads))
@@ -145,8 +174,8 @@ class MultiHeadAttention(Module):
     def _checked(self, x, name: str, dtype) -> Tensor:
         x = sequence_input(self, x, self.embed_dim, dtype)
         if x.ndim != 3:
-            raise ValueError(f"{self!r}: {name} must have shape (N, T, {self.embed_dim}), "
-                             f"got shape {x.shape}")
+            raise ValueError(f"{layer_name(self)}: {name} must have shape "
+                             f"(N, T, {self.embed_dim}), got shape {x.shape}")
         return x
 
     def extra_repr(self) -> str:

@@ -13,7 +13,7 @@ from .. import _validate as check
 from ..tensor import Tensor
 from ..ops.conv import check_fits, pair
 from .linear import INITS
-from .module import Module, Parameter, refuse_other_dtype
+from .module import Module, Parameter, layer_input, layer_name
 from .registry import NoArguments, positive, savable
 
 
@@ -24,20 +24,14 @@ def _pair_field(value) -> bool:
 
 def _image_input(layer: Module, x, channels: int | None = None, dtype=None) -> Tensor:
     """``x`` as an image batch Tensor, checked against the layer (rank, channels, dtype)."""
-    name = repr(layer)
-    if not isinstance(x, Tensor):
-        try:
-            x = Tensor(x, dtype=dtype)
-        except TypeError as err:
-            raise TypeError(f"{name}: {err}") from err
+    name = layer_name(layer)
+    x = layer_input(name, x, dtype)
     if x.ndim != 4:
         raise ValueError(f"{name}: expects an image batch of shape (N, C, H, W), "
                          f"got shape {x.shape}")
     if channels is not None and x.shape[1] != channels:
         raise ValueError(f"{name}: expects {channels} input channels, got {x.shape[1]} "
                          f"(input shape {x.shape})")
-    if dtype is not None:
-        refuse_other_dtype(name, x, dtype)
     return x
 
 
@@ -95,7 +89,7 @@ class Conv2d(Module):
 
     def forward(self, x) -> Tensor:
         x = _image_input(self, x, self.in_channels, self.weight.dtype)
-        check_fits(x.shape, self.kernel_size, self.padding, repr(self))
+        check_fits(x.shape, self.kernel_size, self.padding, layer_name(self))
         return ops.conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding)
 
     def extra_repr(self) -> str:
@@ -148,7 +142,7 @@ class _Pool2d(Module):
 
     def forward(self, x) -> Tensor:
         x = _image_input(self, x)
-        check_fits(x.shape, self.kernel_size, self.padding, repr(self))
+        check_fits(x.shape, self.kernel_size, self.padding, layer_name(self))
         return type(self).function(x, self.kernel_size, self.stride, self.padding)
 
     def extra_repr(self) -> str:
@@ -195,11 +189,10 @@ class Flatten(NoArguments, Module):
     """(N, C, H, W) — or any (N, ...) — to (N, C·H·W), row-major, for a following Linear."""
 
     def forward(self, x) -> Tensor:
-        if not isinstance(x, Tensor):
-            x = Tensor(x)
+        x = layer_input("Flatten", x)
         if x.ndim < 1:
             raise ValueError(f"Flatten: expects a batch (N, ...), got shape {x.shape}")
-        return ops.reshape(x, shape=(x.shape[0], -1))
+        return ops.reshape(x, shape=(x.shape[0], int(np.prod(x.shape[1:]))))  # N = 0 too
 
 
 @savable()
@@ -228,8 +221,7 @@ class Dropout(Module):
         self.seed = None if rng is None or isinstance(rng, np.random.Generator) else int(rng)
 
     def forward(self, x) -> Tensor:
-        if not isinstance(x, Tensor):
-            x = Tensor(x)
+        x = layer_input(layer_name(self), x)
         if not self.training or self.p == 0.0:
             return x
         rng = _state.get_rng(self.rng)

@@ -12,7 +12,7 @@ from .. import _validate as check
 from ..ops.conv1d import check_length, signals, single
 from ..tensor import Tensor
 from .linear import INITS
-from .module import Module, Parameter, refuse_other_dtype
+from .module import Module, Parameter, layer_input, layer_name
 from .registry import positive, savable
 
 
@@ -22,13 +22,11 @@ def _size_field(value) -> bool:
 
 def _signal_input(layer: Module, x, channels: int | None = None, dtype=None) -> Tensor:
     """``x`` as a signal batch Tensor (N, C, L), checked against the layer."""
-    name = repr(layer)
-    x = signals(x, "input", name, dtype)
+    name = layer_name(layer)
+    x = signals(layer_input(name, x, dtype), "input", name)
     if channels is not None and x.shape[1] != channels:
         raise ValueError(f"{name}: expects {channels} input channels, got {x.shape[1]} "
                          f"(input shape {x.shape})")
-    if dtype is not None:
-        refuse_other_dtype(name, x, dtype)
     return x
 
 

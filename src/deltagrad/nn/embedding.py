@@ -13,14 +13,14 @@ import numpy as np
 from .. import _state, ops
 from .. import _validate as check
 from ..tensor import Tensor
-from .module import Module, Parameter, refuse_other_dtype
+from .module import Module, Parameter, layer_input, layer_name
 from .registry import positive, savable
 
 
 def token_ids(ids, vocab_size: int, owner: str) -> np.ndarray:
     """``ids`` as an integer ndarray with every entry in 0 … vocab_size − 1, or a clear error."""
     array = ids.data if isinstance(ids, Tensor) else np.asarray(ids)
-    if array.dtype.kind == "f" and array.size and np.all(array == np.round(array)):
+    if array.dtype.kind == "f" and np.all(array == np.round(array)):  # empty ids too
         array = array.astype(np.int64)  # whole numbers given as floats (e.g. from predict)
     if array.dtype.kind not in "iu":
         raise TypeError(f"{owner}: token ids must be integers, got dtype {array.dtype}")
@@ -33,16 +33,11 @@ def token_ids(ids, vocab_size: int, owner: str) -> np.ndarray:
 
 def sequence_input(layer: Module, x, features: int, dtype) -> Tensor:
     """``x`` as a float Tensor ``(..., T, features)`` of the layer's dtype, or a clear error."""
-    name = f"{type(layer).__name__}({layer.extra_repr()})"
-    if not isinstance(x, Tensor):
-        array = np.asarray(x)
-        if array.dtype.kind not in "biuf":
-            raise TypeError(f"{name}: expects numbers, got dtype {array.dtype}")
-        x = Tensor._wrap(array.astype(dtype, copy=False))
+    name = layer_name(layer)
+    x = layer_input(name, x, dtype)
     if x.ndim < 2 or x.shape[-1] != features:
         raise ValueError(f"{name}: expects inputs of shape (..., T, {features}), "
                          f"got shape {x.shape}")
-    refuse_other_dtype(name, x, dtype)
     return x
 
 
@@ -102,7 +97,7 @@ class Embedding(Module):
             self.weight.data[self.padding_idx] = 0.0
 
     def forward(self, ids) -> Tensor:
-        ids = token_ids(ids, self.num_embeddings, repr(self))
+        ids = token_ids(ids, self.num_embeddings, layer_name(self))
         rows = ops.getitem(self.weight, ids)
         if self.padding_idx is None:
             return rows
@@ -141,10 +136,16 @@ class LayerNorm(Module):
         rng: unused (the initial values are fixed); accepted as every layer accepts it.
         dtype: ``"float64"`` (default) or ``"float32"``.
 
+    Shape:
+        input ``(..., *normalized_shape)``, any leading dimensions (none included: one
+        vector); output the same shape.
+
     Example:
         >>> import deltagrad as dg
         >>> dg.nn.LayerNorm(2)([[1.0, 3.0]]).data.round(4)
         array([[-1.,  1.]])
+        >>> dg.nn.LayerNorm(2)([1.0, 3.0]).data.round(4)
+        array([-1.,  1.])
     """
 
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
@@ -169,9 +170,10 @@ class LayerNorm(Module):
 
     def forward(self, x) -> Tensor:
         shape = self.normalized_shape
-        x = sequence_input(self, x, shape[-1], self._dtype)
+        x = layer_input(layer_name(self), x, self._dtype)  # any leading shape, (D,) included
         if x.ndim < len(shape) or x.shape[-len(shape):] != shape:
-            raise ValueError(f"{self!r}: expects inputs ending in {shape}, got shape {x.shape}")
+            raise ValueError(f"{layer_name(self)}: expects inputs ending in {shape}, got "
+                             f"shape {x.shape}")
         axes = tuple(range(x.ndim - len(shape), x.ndim))
         centred = x - ops.mean(x, axis=axes, keepdims=True)
         y = centred / ops.sqrt(ops.var(x, axis=axes, keepdims=True) + self.eps)
@@ -236,8 +238,8 @@ class _PositionalEncoding(Module):
         x = sequence_input(self, x, self.embed_dim, self._dtype)
         length = x.shape[-2]
         if length > self.max_len:
-            raise ValueError(f"{self!r}: a sequence of length {length} is longer than the "
-                             f"positional table (max_len={self.max_len})")
+            raise ValueError(f"{layer_name(self)}: a sequence of length {length} is longer "
+                             f"than the positional table (max_len={self.max_len})")
         return x + ops.getitem(self.table(), slice(0, length))
 
     def extra_repr(self) -> str:

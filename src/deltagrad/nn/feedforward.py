@@ -11,7 +11,7 @@ from .. import _validate as check
 from .._naming import natural_key
 from ..tensor import Tensor
 from .activation import ACTIVATIONS
-from .module import Module, Parameter
+from .module import Module, Parameter, layer_input
 from .registry import savable
 
 _ELEMENTWISE = {name for name in ACTIVATIONS if name != "softmax"}  # units are scalar
@@ -159,8 +159,7 @@ class FeedForward(Module):
         return float(getattr(self, f"w_{target}").data[self.sources[target].index(source)])
 
     def forward(self, x) -> Tensor:
-        x = x if isinstance(x, Tensor) else Tensor(x, dtype=getattr(self, f"w_{self.order[0]}")
-                                                   .dtype)
+        x = layer_input("FeedForward", x, getattr(self, f"w_{self.order[0]}").dtype)
         if x.ndim != 2 or x.shape[1] != len(self.inputs):
             raise ValueError(f"FeedForward: expected input of shape (N, {len(self.inputs)}) "
                              f"for inputs {self.inputs}, got {x.shape}")

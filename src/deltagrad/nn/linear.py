@@ -7,7 +7,7 @@ import numpy as np
 from .. import _state, ops
 from .. import _validate as check
 from ..tensor import Tensor
-from .module import Module, Parameter, refuse_other_dtype
+from .module import Module, Parameter, layer_input
 from .registry import positive, savable
 
 INITS = ("glorot", "he")
@@ -100,19 +100,8 @@ def _check_input(layer: Linear, x) -> Tensor:
     """Refuse inputs with the wrong width or dtype, naming the layer."""
     name = f"Linear({layer.in_features}, {layer.out_features})"
     dtype = layer.weight.dtype
-    if type(x) is np.ndarray and x.dtype == dtype:
-        x = Tensor._wrap(x)
-    elif not isinstance(x, Tensor):
-        try:
-            x = Tensor(x, dtype=None)
-        except TypeError as err:
-            raise TypeError(f"{name}: {err}") from err
-        if x.dtype != dtype:
-            x = Tensor._wrap(x.data.astype(dtype))
-    elif x.dtype.kind in "biu":  # an integer tensor (dg.tensor([[1, 2]])) carries no gradient
-        x = Tensor._wrap(x.data.astype(dtype))
+    x = layer_input(name, x, dtype)
     if x.ndim == 0 or x.shape[-1] != layer.in_features:
         raise ValueError(f"{name}: expected {layer.in_features} input features, "
                          f"got shape {x.shape}")
-    refuse_other_dtype(name, x, dtype)
     return x

@@ -7,6 +7,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from .. import _state
 from ..tensor import Tensor
 
 
@@ -19,6 +20,44 @@ def structure() -> object:
     built under one token is still valid while ``structure()`` is that same object (see
     ``MLP.forward``)."""
     return _structure
+
+
+def layer_name(module) -> str:
+    """The module's name for error messages, on one line: ``"MultiHeadAttention(embed_dim=8,
+    num_heads=2)"`` (its ``repr`` spans a line per sub-module)."""
+    return f"{type(module).__name__}({module.extra_repr()})"
+
+
+def layer_input(name: str, x, dtype=None) -> Tensor:
+    """The one input policy of the layers: ``x`` as a Tensor of floats, or a clear error that
+    names the layer (``name``). Every layer computes in floating point, as every primitive
+    does (``ops.base.FLOAT``):
+
+    - arrays, lists and numbers take the layer's ``dtype``;
+    - integer and boolean data (Tensors included: they carry no gradient) take it too;
+    - a float Tensor of another dtype is refused (:func:`refuse_other_dtype`), as PyTorch.
+
+    A layer without weights (``dtype=None``) keeps float data as it comes and converts integer
+    and boolean data to the default float dtype (float64).
+    """
+    if isinstance(x, Tensor):
+        if x.data.dtype.kind in "biu":
+            x = Tensor._wrap(x.data.astype(dtype or _state.default_dtype))
+    else:
+        try:
+            array = np.asarray(x)
+        except (ValueError, TypeError):  # ragged nested lists
+            raise ValueError(f"{name}: the input must be a rectangular array of numbers "
+                             f"(nested lists of different lengths?)") from None
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"{name}: the input must hold numbers (bool, int or float), got "
+                            f"dtype {array.dtype}")
+        if array.dtype.kind != "f" or dtype is not None:
+            array = array.astype(dtype or _state.default_dtype, copy=False)
+        x = Tensor._wrap(array)
+    if dtype is not None:
+        refuse_other_dtype(name, x, dtype)
+    return x
 
 
 def refuse_other_dtype(name: str, x: Tensor, dtype) -> None:

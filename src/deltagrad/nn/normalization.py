@@ -11,7 +11,7 @@ import numpy as np
 from .. import _validate as check
 from .. import ops
 from ..tensor import Tensor
-from .module import Module, Parameter, refuse_other_dtype
+from .module import Module, Parameter, layer_input, layer_name
 from .registry import positive, savable
 
 
@@ -56,16 +56,11 @@ class _BatchNorm(Module):
             self.bias.data = np.zeros_like(self.bias.data)
 
     def _input(self, x) -> Tensor:
-        name = repr(self)
-        if not isinstance(x, Tensor):
-            array = np.asarray(x)
-            if array.dtype.kind not in "biuf":
-                raise TypeError(f"{name}: expects numbers, got dtype {array.dtype}")
-            x = Tensor._wrap(array.astype(self._dtype, copy=False))
+        name = layer_name(self)
+        x = layer_input(name, x, self._dtype)
         if x.ndim not in self.ranks or x.shape[1] != self.num_features:
             raise ValueError(f"{name}: expects input of shape {self.layout} with "
                              f"C = {self.num_features}, got shape {x.shape}")
-        refuse_other_dtype(name, x, self._dtype)
         return x
 
     def forward(self, x) -> Tensor:

@@ -16,7 +16,7 @@ from .. import _validate as check
 from ..ops import recurrent as fused
 from ..tensor import Tensor
 from .conv import Dropout
-from .module import Module, Parameter, refuse_other_dtype
+from .module import Module, Parameter, layer_input
 from .registry import config_of, positive, savable
 
 NONLINEARITIES = ("tanh", "relu")
@@ -98,26 +98,16 @@ class _Recurrent(Module):
     def _sequence(self, x) -> Tensor:
         """x as a Tensor (N, T, D_x) of the layer's dtype, or a clear error."""
         name = self._name()
-        if not isinstance(x, Tensor):  # arrays and lists take the layer's dtype (as Linear)
-            try:
-                array = np.asarray(x)
-            except ValueError as err:  # ragged nested lists
-                raise ValueError(f"{name}: x must be a rectangular array (N, T, D_x): {err}") \
-                    from None
-            if array.dtype.kind not in "biuf":
-                raise TypeError(f"{name}: x must be a real numeric array (N, T, D_x), got "
-                                f"dtype {array.dtype}")
-            x = Tensor._wrap(array.astype(self.dtype, copy=False))
+        x = layer_input(name, x, self.dtype)
         if x.ndim != 3:
             raise ValueError(f"{name}: x must have shape (N, T, D_x) = (batch, time, "
                              f"{self.input_size}), got rank {x.ndim} shape {x.shape}")
-        if x.shape[0] == 0 or x.shape[1] == 0:
-            raise ValueError(f"{name}: x has shape {x.shape}: an empty batch or an empty "
-                             "sequence (T = 0) has no states; give at least one step")
+        if x.shape[1] == 0:  # an empty batch (N = 0) gives empty states, as PyTorch
+            raise ValueError(f"{name}: x has shape {x.shape}: an empty sequence (T = 0) has "
+                             "no states; give at least one step")
         if x.shape[2] != self.input_size:
             raise ValueError(f"{name}: expected {self.input_size} input features per step, "
                              f"got shape {x.shape}")
-        refuse_other_dtype(name, x, self.dtype)
         return x
 
     def _state_shape(self, N: int) -> tuple:
@@ -168,6 +158,8 @@ class _Recurrent(Module):
         x = self._sequence(x)
         mask = self._mask(mask, x)
         initial = self._initial_states(h0, x.shape[0])
+        if x.shape[0] == 0:
+            return self._empty_batch(x, initial)
         last = []
         for layer in range(self.num_layers):
             if layer and self.dropout:  # between stacked layers, never after the last
@@ -214,6 +206,16 @@ class _Recurrent(Module):
         if not self.bidirectional:
             return h[-1]
         return ops.concatenate([h[-2], h[-1]], axis=-1)
+
+    def _empty_batch(self, x: Tensor, initial: list) -> tuple:
+        """A batch of N = 0 sequences, as PyTorch: the states (0, T, D·D_h) and the last
+        states in ``_final``'s layout, empty but in the graph of x and W_xh (so that a loss
+        over them backpropagates, with zero gradients)."""
+        H = ops.linear(x, self.W_xh)[..., :self.hidden_size]
+        last = [tuple(H[:, -1] for _ in states) for states in initial]
+        if self.bidirectional:
+            H = ops.concatenate([H, H], axis=-1)
+        return H, self._final(last)
 
     # -------------------------------------------------------------------------- saving
 

@@ -233,7 +233,10 @@ class TransformerLM(Module):
             raise ValueError(f"{owner}: the model was built with causal=False, so position t "
                              "sees later tokens; generation needs causal=True")
         ids = token_ids(prompt, self.vocab_size, owner)
-        if ids.ndim not in (1, 2) or ids.shape[-1] == 0:
+        if ids.ndim in (1, 2) and ids.shape[-1] == 0:
+            raise ValueError(f"{owner}: the prompt is empty (shape {ids.shape}); give at least "
+                             f"one token id to continue from")
+        if ids.ndim not in (1, 2):
             raise ValueError(f"{owner}: prompt must be token ids (T,) or (N, T) with T ≥ 1, "
                              f"got shape {ids.shape}")
         count = check.non_negative(max_new_tokens, "max_new_tokens", owner)

@@ -21,6 +21,16 @@ from .. import _state
 from ..tensor import Tensor
 
 REGISTRY: dict[str, Primitive] = {}
+
+# How a primitive treats integer and boolean data: the one policy of every op (and the layers
+# follow it, ``nn.module.layer_input``). A result is never computed in integers when the
+# mathematics is not integer: softplus of 0 is ln 2, not 0.
+KEEP = "keep"  # structure and selection (reshape, getitem, where, max, relu): any dtype passes
+EXACT = "exact"  # integer arithmetic stays exact integers (+, −, ×, Σ, as NumPy and PyTorch);
+#                  booleans are the numbers 0 and 1 here, not logical or/and
+FLOAT = "float"  # every other primitive computes in floating point: integer and boolean inputs
+#                  become the dtype of the float operands (the default float dtype if none)
+_INTEGER_POLICIES = (KEEP, EXACT, FLOAT)
 _creation_counter = itertools.count()  # orders recorded nodes: parents before children
 
 
@@ -33,6 +43,10 @@ class Primitive:
         vjps: one VJP per array argument (``None`` where no gradient flows, e.g. a target),
             or, for a variadic primitive, a function ``i -> vjp``.
         differentiable_twice: ``False`` for fused primitives whose VJP is raw NumPy.
+        integers: how integer and boolean inputs are treated, ``FLOAT`` (converted to
+            floats, the default), ``EXACT`` (integers kept, booleans converted) or ``KEEP``.
+        integer_args: the indices of arguments that are integers by nature (labels, the
+            arg-max of a window): kept whatever ``integers`` says.
         joint_vjp: optionally, all the VJPs at once for a plain backward pass,
             ``joint_vjp(g, ans, needed, *inputs, **params) -> [gradient or None per input]``
             (``needed[i]``: whether input i wants one; None wherever it does not), for a
@@ -41,9 +55,15 @@ class Primitive:
     """
 
     def __init__(self, name, forward, vjps, differentiable_twice: bool = True,
-                 joint_vjp=None):
+                 joint_vjp=None, integers: str = FLOAT, integer_args: tuple = ()):
         if name in REGISTRY:
             raise ValueError(f"primitive {name!r} is already registered")
+        if integers not in _INTEGER_POLICIES:
+            raise ValueError(f"primitive {name!r}: integers must be one of "
+                             f"{_INTEGER_POLICIES}, got {integers!r}")
+        self.integers = integers
+        self.converts = integers != KEEP  # whether integer data can need converting
+        self.integer_args = frozenset(integer_args)
         self.name = name
         self.forward = forward
         self._vjps = vjps
@@ -106,13 +126,16 @@ def _to_tensor(value, dtype) -> Tensor:
     return Tensor._wrap(array)
 
 
-def apply(prim: Primitive, args, params) -> Tensor:
-    """Run ``prim`` forward and, if any input needs a gradient, record the node."""
+def apply(prim: Primitive, args, params, conformed: bool = False) -> Tensor:
+    """Run ``prim`` forward and, if any input needs a gradient, record the node.
+    (``conformed``: the arguments are Tensors that already follow ``prim.integers``.)"""
     needs_grad = False
     datas = []
     for a in args:
-        if not isinstance(a, Tensor):  # a number or an array: wrap the constants first
-            return _apply_with_constants(prim, args, params)
+        # a number or an array, or integer data that the policy may convert: conform first
+        if not isinstance(a, Tensor) or (
+                prim.converts and not conformed and a.data.dtype.kind in "biu"):
+            return _apply_conformed(prim, args, params)
         datas.append(a.data)
         if a.requires_grad:
             needs_grad = True
@@ -129,10 +152,26 @@ def apply(prim: Primitive, args, params) -> Tensor:
     return out
 
 
-def _apply_with_constants(prim: Primitive, args, params) -> Tensor:
+def as_floats(t: Tensor, dtype=None) -> Tensor:
+    """``t`` itself if it holds floats; integer or boolean data converted to ``dtype`` (default:
+    the default float dtype), as every primitive of policy ``FLOAT`` converts its inputs."""
+    if t.data.dtype.kind in "biu":
+        return Tensor._wrap(t.data.astype(dtype or _state.default_dtype))
+    return t
+
+
+def _apply_conformed(prim: Primitive, args, params) -> Tensor:
+    """Wrap the constants, convert integer data as ``prim.integers`` says, then apply."""
     dtype = _reference_dtype(args)
-    return apply(prim, tuple(a if isinstance(a, Tensor) else _to_tensor(a, dtype) for a in args),
-                 params)
+    tensors = []
+    for i, a in enumerate(args):
+        t = a if isinstance(a, Tensor) else _to_tensor(a, dtype)
+        kind = t.data.dtype.kind
+        if kind in "biu" and i not in prim.integer_args and (
+                prim.integers == FLOAT or prim.integers == EXACT and kind == "b"):
+            t = as_floats(t, dtype)
+        tensors.append(t)
+    return apply(prim, tuple(tensors), params, conformed=True)
 
 
 def polymorphic(prim: Primitive):

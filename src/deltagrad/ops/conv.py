@@ -23,7 +23,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import _validate as check
 from ..tensor import Tensor
-from .base import Primitive
+from .base import Primitive, as_floats
 
 # ---- shared geometry -------------------------------------------------------------------------
 
@@ -77,14 +77,14 @@ def _fold(windows_grad, x_shape: tuple, kernel: tuple, stride: tuple,
 
 
 def _check_images(x, name: str, owner: str) -> Tensor:
+    """``x`` as a float image batch (integer and boolean images converted, as every
+    primitive converts them: ``ops.base.FLOAT``)."""
     if not isinstance(x, Tensor):
         x = Tensor(x)
     if x.ndim != 4:
         raise ValueError(f"{owner}: {name} must be an image batch of shape (N, C, H, W), "
                          f"got shape {x.shape}")
-    if x.dtype.kind != "f":
-        raise TypeError(f"{owner}: {name} must hold floats, got dtype {x.dtype}")
-    return x
+    return as_floats(x)
 
 
 def check_fits(x_shape, kernel, padding, owner: str) -> None:
@@ -193,7 +193,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0) -> Tensor:
 
 def _max_pool_forward(x, index, kernel, stride, padding):
     win = _windows(x, kernel, stride, padding, -np.inf)
-    flat = win.reshape(win.shape[:4] + (-1,))
+    flat = win.reshape(win.shape[:4] + (kernel[0] * kernel[1],))  # explicit: N = 0 too
     return np.take_along_axis(flat, index, axis=4)[..., 0]
 
 
@@ -215,7 +215,7 @@ def _avg_pool_vjp(g, ans, x, kernel, stride, padding):
 
 
 _max_pool2d = Primitive("max_pool2d", _max_pool_forward, (_max_pool_vjp, None),
-                        differentiable_twice=False)
+                        differentiable_twice=False, integer_args=(1,))
 _avg_pool2d = Primitive("avg_pool2d", _avg_pool_forward, (_avg_pool_vjp,),
                         differentiable_twice=False)
 
@@ -245,7 +245,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0) -> Tensor:
     """
     x, kernel, stride, padding = _pool_arguments(x, kernel_size, stride, padding, "max_pool2d")
     win = _windows(x.data, kernel, stride, padding, -np.inf)
-    index = np.argmax(win.reshape(win.shape[:4] + (-1,)), axis=4)[..., None]
+    index = np.argmax(win.reshape(win.shape[:4] + (kernel[0] * kernel[1],)), axis=4)[..., None]
     return _max_pool2d(x, Tensor._wrap(index), kernel=kernel, stride=stride, padding=padding)
 
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import _validate as check
 from ..tensor import Tensor
+from .base import as_floats
 from .conv import avg_pool2d, conv2d, max_pool2d
 from .shape import reshape
 
@@ -28,7 +29,8 @@ def single(value, name: str, owner: str, minimum: int) -> int:
 
 
 def signals(x, name: str, owner: str, dtype=None) -> Tensor:
-    """``x`` as a float Tensor of shape (N, C, L), or a clear error naming ``owner``."""
+    """``x`` as a float Tensor of shape (N, C, L) (integer and boolean signals converted, as
+    every primitive converts them: ``ops.base.FLOAT``), or a clear error naming ``owner``."""
     if not isinstance(x, Tensor):
         try:
             x = Tensor(x, dtype=dtype)
@@ -37,9 +39,9 @@ def signals(x, name: str, owner: str, dtype=None) -> Tensor:
     if x.ndim != 3:
         raise ValueError(f"{owner}: {name} must be a batch of signals of shape (N, C, L), got "
                          f"shape {x.shape}")
-    if x.dtype.kind != "f":
-        raise TypeError(f"{owner}: {name} must hold floats, got dtype {x.dtype}")
-    return x
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"{owner}: {name} must hold numbers, got dtype {x.dtype}")
+    return as_floats(x, dtype)
 
 
 def check_length(length: int, kernel: int, padding: int, owner: str) -> None:

@@ -6,22 +6,32 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .base import Primitive, polymorphic, values
+from .base import EXACT, KEEP, Primitive, polymorphic, values
 
 
 def _pow_vjp_base(g, ans, x, p):
-    """∂(x^p)/∂x = p x^(p−1), taken as 0 where p = 0 (as PyTorch: no 0·∞ at x = 0)."""
-    p_is_zero = values(p) == 0
+    """∂(x^p)/∂x = p x^(p−1), taken as 0 where x = 0 and p = 0 (x^0 = 1: no 0·∞).
+
+    Only that point reads p = 1 inside the power (no 0 · ∞ there, nor in the derivatives of
+    this VJP); elsewhere p = 0 is computed, so that the mixed derivative ∂²(x^p)/∂p∂x =
+    x^(p−1)(1 + p ln x) is 1/x at p = 0, x ≠ 0 (PyTorch's and HIPS autograd's masks on p = 0
+    alone give 0 and x there)."""
+    both_zero = (values(p) == 0) & (values(x) == 0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return _where(p_is_zero, 0.0, g * p * x ** (_where(p_is_zero, 1.0, p) - 1))
+        return _where(both_zero, 0.0, g * p * x ** (_where(both_zero, 1.0, p) - 1))
 
 
 def _pow_vjp_exponent(g, ans, x, p):
     """∂(x^p)/∂p = x^p ln x, as PyTorch: 0 where x = 0 and p ≥ 0; NaN for x < 0 and −∞ for
-    x = 0, p < 0 (where x^p itself is NaN or infinite, or not differentiable in p)."""
+    x = 0, p < 0 (where x^p itself is NaN or infinite, or not differentiable in p).
+
+    At x = 0, p ≥ 0 the logarithm reads 1 in place of x (HIPS autograd's ``replace_zero``):
+    masking ``ans · ln 0`` after computing it would leave 0 · (−∞) = NaN in the derivatives
+    of this VJP (``create_graph=True``), where ``where`` sends a zero gradient into the
+    unused branch; ln 1 = 0 gives the 0 directly, and every derivative through it is finite."""
     zero_base = (values(x) == 0) & (values(p) >= 0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return _where(zero_base, 0.0, g * ans * _log(x))
+        return g * ans * _log(_where(zero_base, 1.0, x))
 
 
 def _maximum_vjp(i: int):
@@ -50,22 +60,22 @@ def _clip_vjp(g, ans, x, low=None, high=None):
 add = Primitive("add", np.add, (
     lambda g, ans, x, y: g,
     lambda g, ans, x, y: g,
-))
+), integers=EXACT)
 sub = Primitive("sub", np.subtract, (
     lambda g, ans, x, y: g,
     lambda g, ans, x, y: -g,
-))
+), integers=EXACT)
 mul = Primitive("mul", np.multiply, (
     lambda g, ans, x, y: g * y,
     lambda g, ans, x, y: g * x,
-))
+), integers=EXACT)
 div = Primitive("div", np.divide, (
     lambda g, ans, x, y: g / y,
     lambda g, ans, x, y: -g * ans / y,
 ))
 neg = Primitive("neg", np.negative, (
     lambda g, ans, x: -g,
-))
+), integers=EXACT)
 pow = Primitive("pow", np.power, (  # noqa: A001  (the name users expect: dg.pow)
     _pow_vjp_base,
     _pow_vjp_exponent,
@@ -105,24 +115,24 @@ sigmoid = Primitive("sigmoid", _expit, (
 ))
 relu = Primitive("relu", lambda x: np.maximum(x, 0), (
     lambda g, ans, x: g * (x > 0),  # derivative taken as 0 at 0
-))
+), integers=KEEP)
 step = Primitive("step", lambda x: (x >= 0).astype(x.dtype), (  # f(0) = 1 (eq. 5.2)
     lambda g, ans, x: g * 0,  # flat everywhere it is differentiable
-))
+), integers=KEEP)
 _where_primitive = Primitive("where", np.where, (
     None,  # the condition is boolean: no gradient
     lambda g, ans, c, x, y: _where(c, g, 0.0),
     lambda g, ans, c, x, y: _where(c, 0.0, g),
-))
+), integers=KEEP)
 astype = Primitive("astype", lambda x, dtype: x.astype(dtype), (
     lambda g, ans, x, dtype: g.astype(x.dtype),
-))
+), integers=KEEP)
 abs = Primitive("abs", np.abs, (  # noqa: A001
     lambda g, ans, x: g * np.sign(values(x)),  # derivative 0 at 0, as torch
-))
+), integers=EXACT)
 sign = Primitive("sign", np.sign, (
     lambda g, ans, x: g * 0,  # flat everywhere it is differentiable
-))
+), integers=EXACT)
 sqrt = Primitive("sqrt", np.sqrt, (
     lambda g, ans, x: g / (2 * ans),
 ))
@@ -135,9 +145,9 @@ cos = Primitive("cos", np.cos, (
 erf = Primitive("erf", _erf_forward, (  # erf'(x) = 2/√π e^(−x²); gelu's VJP needs it
     lambda g, ans, x: g * (2 / np.sqrt(np.pi)) * _exp(-x * x),
 ))
-maximum = Primitive("maximum", np.maximum, (_maximum_vjp(0), _maximum_vjp(1)))
-minimum = Primitive("minimum", np.minimum, (_maximum_vjp(0), _maximum_vjp(1)))
-_clip = Primitive("clip", _clip_forward, (_clip_vjp,))
+maximum = Primitive("maximum", np.maximum, (_maximum_vjp(0), _maximum_vjp(1)), integers=KEEP)
+minimum = Primitive("minimum", np.minimum, (_maximum_vjp(0), _maximum_vjp(1)), integers=KEEP)
+_clip = Primitive("clip", _clip_forward, (_clip_vjp,), integers=EXACT)
 
 
 def where(condition, x, y) -> Tensor:

@@ -149,4 +149,5 @@ def _softmax_ce_labels_vjp(g, ans, a, labels, y):
 # the labels-only fast path of softmax_cross_entropy: (N, K) activations, labels (N,) int
 softmax_cross_entropy_labels = Primitive(
     "softmax_cross_entropy_labels", _softmax_ce_labels_forward,
-    (_softmax_ce_labels_vjp, None, None))  # labels carry no gradient; y: see the docstring
+    (_softmax_ce_labels_vjp, None, None),  # labels carry no gradient; y: see the docstring
+    integer_args=(1,))

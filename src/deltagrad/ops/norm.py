@@ -21,6 +21,8 @@ NumPy, so differentiating it twice raises a clear error.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..tensor import Tensor
@@ -62,7 +64,7 @@ def _joint_vjp(g, ans, needed, x, weight, bias, eps, stats=None, saved=None):
     axes = _channel_axes(x.ndim)
     xhat, inv_std = saved.buffers["xhat"], saved.buffers["inv_std"]
     d_bias = g.sum(axis=axes)
-    rows = x.shape[:2] + (-1,)
+    rows = x.shape[:2] + (math.prod(x.shape[2:]),)  # explicit: N may be 0
     d_weight = np.einsum("ncl,ncl->c", g.reshape(rows), xhat.reshape(rows))
     d_x = None
     if needed[0]:
@@ -151,6 +153,9 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
         return _batch_norm(x, weight, bias, eps=eps, stats=(running_mean, running_var),
                            saved=saved)
     M = x.size // max(channels, 1)
+    if x.size == 0:  # an empty batch: an empty output, the running statistics untouched
+        empty_stats = (np.zeros(channels, dtype), np.ones(channels, dtype))
+        return _batch_norm(x, weight, bias, eps=eps, stats=empty_stats, saved=saved)
     if M < 2:
         raise ValueError(f"batch_norm: training needs more than one value per channel, got "
                          f"input shape {x.shape} (normalising a single value gives 0/0)")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .base import Primitive, ndim_of, normalise_axes, polymorphic, values
+from .base import EXACT, KEEP, Primitive, ndim_of, normalise_axes, polymorphic, values
 from .elementwise import _exp, _where
 from .shape import broadcast_to
 
@@ -81,16 +81,28 @@ def _std_vjp(g, ans, x, axis, ddof=0, keepdims=False):
 
 
 def _prod_vjp(g, ans, x, axis, keepdims=False):
-    """∂/∂x_i Π_j x_j = Π_{j≠i} x_j, exact with zeros: with one zero in a slice only that
-    entry has a non-zero derivative (the product of the others), with two or more none has.
+    """∂/∂x_i Π_j x_j = Π_{j≠i} x_j, exact with zeros, and so are its own derivatives (the
+    second derivatives Π_{j≠i,k} x_j, as PyTorch): with P the product of the non-zero entries
+    of a slice and S the sum of its zero entries (the value 0, but ∂S/∂x_k = 1 for each
+    zero x_k), Π_{j≠i} x_j is
 
-    Second derivatives are exact away from zeros."""
+    - no zero: P / x_i;
+    - one zero x_k: P for i = k, (P / x_i) · S for the others (S is x_k);
+    - two zeros x_k, x_l: P · (S − x_k) = P · x_l for i = k, 0 for the others (two zero
+      factors: 0 with zero derivatives);
+    - three or more: 0.
+
+    Every branch is finite (the division is by non-zero entries only), so ``where`` masks
+    no 0 · ∞ that a derivative of this VJP could meet."""
     zero = values(x) == 0
     zeros = zero.sum(axis=axis, keepdims=True)
     nonzero = _where(zero, 1.0, x)
-    rest = _prod(nonzero, axis=axis, keepdims=True)  # the product of the non-zero entries
-    others = _where(zero, _where(zeros == 1, rest, 0.0), _where(zeros == 0, rest / nonzero, 0.0))
-    return keep_reduced_axes(g, x.shape, axis, keepdims) * others
+    rest = _prod(nonzero, axis=axis, keepdims=True)  # P, the product of the non-zero entries
+    zero_sum = _where(zero, x, 0.0).sum(axis=axis, keepdims=True)  # S
+    at_zeros = _where(zeros == 1, rest, _where(zeros == 2, rest * (zero_sum - x), 0.0))
+    at_others = _where(zeros == 0, rest / nonzero,
+                       _where(zeros == 1, rest / nonzero * zero_sum, 0.0))
+    return keep_reduced_axes(g, x.shape, axis, keepdims) * _where(zero, at_zeros, at_others)
 
 
 def _cumsum_vjp(g, ans, x, axis):
@@ -108,15 +120,17 @@ def _reverse_cumsum(g, axis: int):
 _sum = Primitive("sum", lambda x, axis, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims), (
     lambda g, ans, x, axis, keepdims=False:
         _broadcast_to(keep_reduced_axes(g, x.shape, axis, keepdims), shape=x.shape),
-))
-_max = Primitive("max", _max_forward, (_max_vjp,))
+), integers=EXACT)
+_max = Primitive("max", _max_forward, (_max_vjp,), integers=KEEP)
 _prod_primitive = Primitive("prod", lambda x, axis, keepdims=False:
-                            np.prod(x, axis=axis, keepdims=keepdims), (_prod_vjp,))
+                            np.prod(x, axis=axis, keepdims=keepdims), (_prod_vjp,),
+                            integers=EXACT)
 _var = Primitive("var", lambda x, axis, ddof=0, keepdims=False:
                  np.var(x, axis=axis, ddof=ddof, keepdims=keepdims), (_var_vjp,))
 _std = Primitive("std", lambda x, axis, ddof=0, keepdims=False:
                  np.std(x, axis=axis, ddof=ddof, keepdims=keepdims), (_std_vjp,))
-_cumsum_primitive = Primitive("cumsum", lambda x, axis: np.cumsum(x, axis=axis), (_cumsum_vjp,))
+_cumsum_primitive = Primitive("cumsum", lambda x, axis: np.cumsum(x, axis=axis), (_cumsum_vjp,),
+                              integers=EXACT)
 _logsumexp = Primitive("logsumexp", _logsumexp_forward, (
     lambda g, ans, x, axis, keepdims=False:
         keep_reduced_axes(g, x.shape, axis, keepdims)

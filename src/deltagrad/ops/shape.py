@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .base import Primitive, ndim_of, normalise_axis, normalise_permutation, polymorphic
+from .base import (EXACT, KEEP, Primitive, ndim_of, normalise_axis, normalise_permutation,
+                   polymorphic)
 
 
 def _inverse_permutation(axes) -> tuple:
@@ -58,29 +59,29 @@ def _index_put_forward(g, index, shape):
 
 reshape = Primitive("reshape", lambda x, shape: np.reshape(x, shape), (
     lambda g, ans, x, shape: g.reshape(x.shape),
-))
+), integers=KEEP)
 _transpose = Primitive("transpose", lambda x, axes=None: np.transpose(x, axes),
-                       (_transpose_vjp,))
+                       (_transpose_vjp,), integers=KEEP)
 broadcast_to = Primitive("broadcast_to", lambda x, shape: np.broadcast_to(x, shape), (
     lambda g, ans, x, shape: g,  # the backward pass sums g back to x's shape
-))
+), integers=KEEP)
 _getitem = Primitive("getitem", lambda x, index: x[index], (
     lambda g, ans, x, index: index_put(g, index=index, shape=x.shape),
-))
+), integers=KEEP)
 index_put = Primitive("index_put", _index_put_forward, (  # the scatter that getitem's VJP needs
     lambda g, ans, x, index, shape: g[index],
-))
-_tile = Primitive("tile", lambda x, reps: np.tile(x, reps), (_tile_vjp,))
+), integers=EXACT)
+_tile = Primitive("tile", lambda x, reps: np.tile(x, reps), (_tile_vjp,), integers=KEEP)
 _repeat = Primitive("repeat", lambda x, repeats, axis: np.repeat(x, repeats, axis=axis),
-                    (_repeat_vjp,))
+                    (_repeat_vjp,), integers=KEEP)
 _pad = Primitive("pad", lambda x, pad_width, value=0.0: np.pad(
     x, pad_width, constant_values=value) if x.ndim else x.copy(), (_pad_vjp,))
 _tril_op = Primitive("tril", lambda x, k=0: np.tril(x, k), (
     lambda g, ans, x, k=0: _tril(g, k=k),
-))
+), integers=KEEP)
 _triu_op = Primitive("triu", lambda x, k=0: np.triu(x, k), (
     lambda g, ans, x, k=0: _triu(g, k=k),
-))
+), integers=KEEP)
 _tril, _triu = polymorphic(_tril_op), polymorphic(_triu_op)
 
 
@@ -130,8 +131,9 @@ def _stack_vjp(i):
 
 
 _concatenate = Primitive("concatenate", lambda *xs, axis=0: np.concatenate(xs, axis=axis),
-                         _concatenate_vjp)
-_stack = Primitive("stack", lambda *xs, axis=0: np.stack(xs, axis=axis), _stack_vjp)
+                         _concatenate_vjp, integers=KEEP)
+_stack = Primitive("stack", lambda *xs, axis=0: np.stack(xs, axis=axis), _stack_vjp,
+                   integers=KEEP)
 
 
 def concatenate(tensors, axis: int = 0) -> Tensor:

@@ -10,11 +10,26 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate as check
+from ..autograd import NotTwiceDifferentiableError
 from ..autograd import grad as _grad
 from ..nn.module import Module
 from ..nn.utils import parameters_to_vector, vector_to_parameters
 from ..tensor import Tensor
 from .scg import scg
+
+FIRST_ORDER_METHODS = ("l-bfgs-b", "bfgs", "cg", "scg")  # need ∇E only
+
+
+def _first_order_only(op: str) -> NotTwiceDifferentiableError:
+    """The error a Hessian method meets on a model it cannot differentiate twice, with the
+    methods that work."""
+    return NotTwiceDifferentiableError(op, (
+        f"Newton-CG and trust-ncg need exact second derivatives (Hessian-vector products by "
+        f"double backward), but this model runs the fused primitive {op!r}, which cannot be "
+        f"differentiated twice; choose a method that needs only first derivatives: "
+        f"{', '.join(map(repr, FIRST_ORDER_METHODS))} (fit's optimizer=, minimize's "
+        f"method=)"))
+
 
 # the one table of batch methods: the names fit() and minimize() accept → scipy's names
 METHODS = {"cg": "CG", "bfgs": "BFGS", "l-bfgs-b": "L-BFGS-B", "lbfgs": "L-BFGS-B",
@@ -78,7 +93,10 @@ class FlatObjective:
         key = x.tobytes()
         if self._graph is None or self._graph[0] != key:
             self.load(x)
-            grads = _grad(self._error(), self.params, create_graph=True, allow_unused=True)
+            try:
+                grads = _grad(self._error(), self.params, create_graph=True, allow_unused=True)
+            except NotTwiceDifferentiableError as err:
+                raise _first_order_only(err.op) from None
             self._graph = (key, grads)
         grads = self._graph[1]
         total, start = None, 0

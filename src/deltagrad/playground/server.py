@@ -12,7 +12,9 @@ Every request is validated (sizes, ranges, types): a bad one gets ``400`` and
 
 from __future__ import annotations
 
+import errno
 import json
+import socket
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -180,10 +182,25 @@ def make_server(host: str = "127.0.0.1", port: int = 8765, max_seconds: float = 
     try:
         server = ThreadingHTTPServer((host, port), handler)
     except OSError as err:
-        raise OSError(f"playground: cannot listen on {host}:{port} ({err.strerror or err}); "
-                      "is another server using the port? Choose one with --port") from None
+        raise OSError(_listen_failure(host, port, err)) from None
     server.daemon_threads = True
     return server
+
+
+def _listen_failure(host: str, port: int, err: OSError) -> str:
+    """Why the server cannot listen, in the words of its cause: a host name that does not
+    resolve, an address this machine does not have, or a port in use."""
+    reason = err.strerror or str(err)
+    if isinstance(err, socket.gaierror):
+        return (f"playground: cannot find the host {host!r} ({reason}); give an interface "
+                f"name or address of this machine, such as 127.0.0.1 (the default)")
+    if err.errno == errno.EADDRNOTAVAIL:
+        return (f"playground: {host} is not an address of this machine ({reason}); give one "
+                f"of its interfaces, such as 127.0.0.1 (the default) or 0.0.0.0 (all)")
+    if err.errno == errno.EADDRINUSE:
+        return (f"playground: port {port} on {host} is in use ({reason}); choose another "
+                f"with --port")
+    return f"playground: cannot listen on {host}:{port} ({reason})"
 
 
 def address(server) -> str:
