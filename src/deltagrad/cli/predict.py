@@ -69,7 +69,7 @@ def _from_estimator(path: str, extra: dict, table) -> tuple:
 
 def run(args) -> int:
     from .. import io
-    from ._csv import read_table, write_csv
+    from ..data.csvfile import read_table, write_csv
 
     if args.out != "-":
         io.check_destination(args.out, owner="--out", example="predictions.csv")

@@ -107,7 +107,7 @@ def points_data(points) -> Data:
 def parse_points(text: str) -> dict:
     """``{"X", "t"}`` from CSV text: a header row, then 1 or 2 input columns and the target in
     the last column."""
-    from ..cli._csv import parse_csv
+    from ..data.csvfile import parse_csv
 
     if not isinstance(text, str) or len(text) > MAX_CSV_CHARS:
         raise ValueError(f"playground: csv must be text of at most {MAX_CSV_CHARS} characters")
