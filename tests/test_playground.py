@@ -2,6 +2,7 @@
 request and stays on 127.0.0.1, and the command serves the page. Browser tests live in
 test_playground_browser.py."""
 
+import base64
 import http.client
 import json
 import pathlib
@@ -407,7 +408,7 @@ def test_a_saved_model_file_loads_back_into_the_page_and_into_predict(tmp_path, 
     ex = Experiment(config)
     result = ex.train(ex.network(), 0, 60)
     data = playground.export({"config": config, "weights": result["weights"], "epoch": 60})
-    import base64
+
     loaded = playground.load({"file": base64.b64encode(data).decode()})
     assert loaded["weights"] == result["weights"] and loaded["epoch"] == 60
     assert loaded["config"] == ex.config

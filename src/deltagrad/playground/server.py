@@ -17,6 +17,7 @@ import binascii
 import json
 import os
 import tempfile
+import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -178,6 +179,9 @@ def _model_bytes(text) -> bytes:
 class Handler(BaseHTTPRequestHandler):
     server_version = "deltagrad-playground"
     playground: Playground  # set by make_server
+    # one computation at a time: deltagrad's gradient mode (no_grad) is process-wide, so a
+    # surface evaluated under no_grad in one thread would break a backward pass in another
+    compute = threading.Lock()
 
     def log_message(self, format, *args):  # noqa: A002 - the base class's name
         """Quiet: the terminal shows the address, not every poll."""
@@ -199,7 +203,9 @@ class Handler(BaseHTTPRequestHandler):
         if route is None:
             return self._send_json(HTTPStatus.NOT_FOUND, {"error": f"no such API {self.path!r}"})
         try:
-            result = getattr(self.playground, route)(self._body())
+            body = self._body()
+            with self.compute:
+                result = getattr(self.playground, route)(body)
         except (BadRequest, ValueError, TypeError) as err:
             return self._send_json(HTTPStatus.BAD_REQUEST, {"error": str(err)})
         except Exception as err:  # a bug: say so instead of dropping the connection

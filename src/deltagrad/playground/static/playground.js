@@ -14,7 +14,7 @@ const TRAIL = 2000;        // weight snapshots kept for the error surface's path
 
 const state = {
   options: null, config: null, sizes: [], data: null, weights: null, step: null,
-  epoch: 0, history: { error: [], val_error: [] }, stopper: null, running: false,
+  epoch: 0, history: { error: [], val_error: [] }, stopper: null, running: false, looping: false,
   stage: Infinity, pattern: 0, view: null, editing: null, units: null, saturated: [],
   trail: [], surface: null, target: 0,
 };
@@ -208,11 +208,16 @@ async function trainLoop() {
   state.target = $("forever").checked ? Infinity : state.epoch + state.config.epochs;
   if (state.stopper) state.stopper = { ...state.stopper, wait: 0 };  // patience afresh
   $("train").textContent = "⏸ Pause";
-  while (state.running && state.epoch < state.target) {
-    const stopped = await trainChunk(Math.min(CHUNK, state.target - state.epoch));
-    if (stopped) break;
+  state.looping = true;  // until the last request is answered, even after Pause
+  try {
+    while (state.running && state.epoch < state.target) {
+      const stopped = await trainChunk(Math.min(CHUNK, state.target - state.epoch));
+      if (stopped) break;
+    }
+  } finally {
+    state.looping = false;
+    stopTraining();
   }
-  stopTraining();
 }
 
 function saturationText() {
@@ -714,6 +719,7 @@ function wire() {
   }));
   $("train").addEventListener("click", () => {
     if (state.running) { stopTraining(); return; }
+    if (state.looping) return;  // a paused run's last request is still out
     guarded(async () => {
       const number = Number($("epochs").value);
       if (!Number.isInteger(number) || number < 1) throw new Error(`Epochs per Train: a whole number ≥ 1 is needed, got "${$("epochs").value}"`);

@@ -48,6 +48,7 @@ function axes2d(ctx, xs, ys, names) {
     ctx.fillText(tickLabel(t), left - 6, sy(t) + 4);
   }
   ctx.textAlign = "left";
+  ctx.canvas.dataset.ticks = JSON.stringify([niceTicks(xs[0], xs[1]), niceTicks(ys[0], ys[1])]);
   ctx.fillText(names[0], left + size - 20, top + size + 28);
   ctx.save(); ctx.translate(10, top + 14); ctx.fillText(names[1], 0, 0); ctx.restore();
   return { sx, sy };
