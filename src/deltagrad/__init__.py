@@ -21,7 +21,7 @@ Layers and networks (chapter 1)
 Error functions and training (chapters 2, 4)
     ``losses`` (sum of squares, binary and softmax cross-entropy, fused with their canonical
     outputs), ``optim`` (SGD, Adam, ``minimize`` on scipy, SCG), ``regularizers`` (weight
-    decay, the consistent Gaussian prior), ``callbacks`` (early stopping, schedules,
+    decay, the consistent Gaussian prior, L1), ``callbacks`` (early stopping, schedules,
     checkpoints); ``fit``, ``evaluate``, ``predict``, ``accuracy``, ``History``,
     ``DivergenceError``; ``save``/``load`` (safetensors, no pickle).
 Tools, imported on first use

@@ -142,12 +142,14 @@ async function build(config, restore = null) {
     stopper: null, pattern: 0, stage: Infinity, trail: [result.weights],
   });
   $("advice").textContent = "";
+  $("unit-large-box").hidden = true;  // a unit of the network before
   choosePair();
   toForm(state.config);
   fillPatterns();
   applyEvaluation(result);
   applyStep(result.step);
   saveToUrl();
+  if (state.surface) await showSurface();  // the same view, for the new network
 }
 
 function saveToUrl() {
@@ -408,7 +410,7 @@ function drawDiagram() {
   const largest = Math.max(1e-9, ...state.weights.flatMap((layer) => layer.W.flat().map(Math.abs)));
   for (let l = 1; l <= L; l++) {
     const { W } = state.weights[l - 1];
-    const label = W.length * W[0].length <= 16 ? labels : null;
+    const label = W.length * W[0].length <= 9 ? labels : null;  // more would overlap: hover shows them
     W.forEach((row, j) => row.forEach((w, i) => drawEdge(edges, l, j + 1, i + 1, w, largest,
       position[l - 1][i], position[l][j], label)));
   }
