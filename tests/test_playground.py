@@ -439,3 +439,37 @@ def test_refresh_after_a_hand_set_weight_changes_the_region_and_the_error():
     assert fresh["view"]["values"] != new["view"]["values"] and fresh["error"] != new["error"]
     bias = [w for w in fresh["step"]["training_step"]["weights"] if w["name"] == "w^(2)_10"]
     assert bias[0]["w"] == 3.0
+
+
+def test_a_rising_loss_is_named_and_a_first_edition_link_still_opens():
+    """η 10 on the sin regression (sum of squares, on-line) overshoots: the error grows epoch
+    after epoch, and the response says so (or training diverges, which it already said)."""
+    ex = Experiment({"dataset": "sin", **PRESETS["sin"], "lr": 10.0, "mode": "batch"})
+    result = ex.train(ex.network(), 0, 10)
+    rising = any("loss rising" in note for note in result["notes"])
+    assert rising or result["stopped"] == "diverged", result["history"]["error"]
+    errors = [e for e in result["history"]["error"] if e is not None]
+    if rising:
+        assert errors[-1] > 1.05 * errors[0]
+    quiet = Experiment(xor_config()).train(Experiment(xor_config()).network(), 0, 50)
+    assert quiet["notes"] == []
+
+
+def test_concurrent_requests_are_computed_one_at_a_time(server):
+    """A surface (evaluated under no_grad, which is process-wide) beside steps that need the
+    gradient: all answer 200 (before the lock a step failed with 'retain_grad()')."""
+    status, new = request(server, "POST", "/api/experiment", {"config": xor_config()})
+    answers = []
+
+    def ask(path, body):
+        answers.append(request(server, "POST", path, body)[0])
+
+    body = {"config": new["config"], "weights": new["weights"]}
+    threads = [threading.Thread(target=ask, args=("/api/surface", {**body, "pair": [
+        "w^(1)_11", "w^(2)_10"]})) for _ in range(3)]
+    threads += [threading.Thread(target=ask, args=("/api/step", body)) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert answers == [200] * 9
