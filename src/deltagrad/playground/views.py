@@ -152,9 +152,10 @@ def training_step(ex, net, epoch: int) -> dict:
 def _path(value) -> np.ndarray:
     if not isinstance(value, list) or len(value) > 10_000:
         raise check.InvalidArgument(OWNER, "path", "must be a list of [w_a, w_b] pairs", value)
-    points = [[check.real(v, "path", OWNER, low=-1e6, high=1e6) for v in point]
+    points = [[check.real(v, f"path[{k}][{i}]", OWNER, low=-1e6, high=1e6)
+               for i, v in enumerate(point)]
               if isinstance(point, list) and len(point) == 2 else
-              _bad_point(point) for point in value]
+              _bad_point(point) for k, point in enumerate(value)]
     return np.array(points, dtype=float).reshape(-1, 2)
 
 

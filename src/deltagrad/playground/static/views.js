@@ -49,8 +49,10 @@ function axes2d(ctx, xs, ys, names) {
   }
   ctx.textAlign = "left";
   ctx.canvas.dataset.ticks = JSON.stringify([niceTicks(xs[0], xs[1]), niceTicks(ys[0], ys[1])]);
-  ctx.fillText(names[0], left + size - 20, top + size + 28);
-  ctx.save(); ctx.translate(10, top + 14); ctx.fillText(names[1], 0, 0); ctx.restore();
+  ctx.textAlign = "right";
+  ctx.fillText(names[0], left + size, top + size + 28);  // along the x axis, at its end
+  ctx.save(); ctx.translate(10, top); ctx.rotate(-Math.PI / 2); ctx.fillText(names[1], 0, 0); ctx.restore();
+  ctx.textAlign = "left";
   return { sx, sy };
 }
 
