@@ -159,7 +159,7 @@ def test_malformed_json_oversized_bodies_and_weights_are_refused(server):
 def test_the_page_its_files_and_a_training_request_are_served(server):
     status, page = request(server, "GET", "/")
     assert status == 200 and b"/static/playground.js" in page
-    for name in ("playground.js", "playground.css", "views.js"):
+    for name in ("playground.js", "playground.css", "views.js", "diagram.js"):
         status, content = request(server, "GET", f"/static/{name}")
         assert status == 200 and len(content) > 1000
     assert request(server, "GET", "/static/../server.py")[0] == 404
@@ -247,7 +247,7 @@ def test_the_package_ships_the_page():
     """The static files are package data, so an installed deltagrad serves them."""
     static = resources.files("deltagrad.playground").joinpath("static")
     names = sorted(entry.name for entry in static.iterdir())
-    assert names == ["index.html", "playground.css", "playground.js", "views.js"]
+    assert names == ["diagram.js", "index.html", "playground.css", "playground.js", "views.js"]
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert config["tool"]["setuptools"]["package-data"]["deltagrad.playground"] == ["static/*"]
 

@@ -37,7 +37,8 @@ STATIC = {"/": ("index.html", "text/html; charset=utf-8"),
           "/index.html": ("index.html", "text/html; charset=utf-8"),
           "/static/playground.js": ("playground.js", "text/javascript; charset=utf-8"),
           "/static/playground.css": ("playground.css", "text/css; charset=utf-8"),
-          "/static/views.js": ("views.js", "text/javascript; charset=utf-8")}
+          "/static/views.js": ("views.js", "text/javascript; charset=utf-8"),
+          "/static/diagram.js": ("diagram.js", "text/javascript; charset=utf-8")}
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
