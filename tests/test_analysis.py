@@ -409,3 +409,39 @@ def test_equivalent_networks_enumerates_every_permutation_and_sign(rng):
     seen = {tuple(np.round(nn.utils.parameters_to_vector(o.parameters()), 12))
             for o in A.equivalent_networks(net)}
     assert len(seen) == 8 and len(list(itertools.islice(A.equivalent_networks(net), 3))) == 3
+
+
+def test_error_surface_is_E_on_the_grid_and_the_quadratic_from_the_full_hessian():
+    """Each grid value is E with the two weights set and the rest held (error_at); Ê uses the
+    gradient entries and the 2×2 block of the full Hessian, so at the current point Ê = E and
+    for tiny steps Ê − E is O(d³)."""
+    rng = np.random.default_rng(3)
+    X, T = rng.normal(size=(12, 2)), rng.normal(size=(12, 1))
+    net = dg.nn.MLP([2, 3, 1], rng=0)
+    E = lambda m: dg.losses.sum_of_squares(m(X), T)  # noqa: E731
+    names = dg.analysis.parameter_names(net)
+    a, b = names.index("linear1.weight[1,0]"), names.index("linear2.bias[0]")
+    w0 = dg.nn.utils.parameters_to_vector(net.parameters())
+    axes = (w0[a] + np.array([-0.5, 0.0, 0.25]), w0[b] + np.array([-1e-3, 0.0, 1e-3]))
+    s = dg.analysis.error_surface(net, E, ("linear1.weight[1,0]", "linear2.bias[0]"), axes)
+    w = w0.copy()
+    w[a], w[b] = axes[0][2], axes[1][0]
+    assert s.E[0, 2] == pytest.approx(dg.analysis.error_at(net, E, w), rel=1e-14)
+    assert np.array_equal(dg.nn.utils.parameters_to_vector(net.parameters()), w0)  # put back
+    H = dg.analysis.hessian(net, E).matrix
+    np.testing.assert_allclose(s.hessian, H[np.ix_([a, b], [a, b])], rtol=1e-12, atol=1e-14)
+    q = dg.analysis.quadratic_approximation(net, E)
+    for r in range(3):
+        for c in range(3):
+            w = w0.copy()
+            w[a], w[b] = axes[0][c], axes[1][r]
+            assert s.quadratic[r, c] == pytest.approx(q(w), rel=1e-12)
+    assert s.E[1, 1] == s.E_hat == pytest.approx(s.quadratic[1, 1], rel=1e-15)
+    with pytest.raises(ValueError, match="no weight named 'linear9.bias'"):
+        dg.analysis.error_surface(net, E, ("linear9.bias", 0), axes)
+    with pytest.raises(ValueError, match="two different weights"):
+        dg.analysis.error_surface(net, E, (2, 2), axes)
+    with pytest.raises(ValueError, match="axes must be two 1-D lists"):
+        dg.analysis.error_surface(net, E, (0, 1), ([0.0], [1.0, 2.0]))
+    with pytest.raises(ValueError, match="pair must be a pair"):
+        dg.analysis.error_surface(net, E, "ab", axes)

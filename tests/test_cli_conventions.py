@@ -109,7 +109,7 @@ def test_a_closed_pipe_ends_quietly(iris_csv, tmp_path):
 def test_ctrl_c_ends_with_one_line_and_status_130(iris_csv):
     path, _, _ = iris_csv
     code = ("import sys; from deltagrad.cli import main; "
-            "import deltagrad.data, deltagrad.callbacks, deltagrad.io, deltagrad.cli._csv; "
+            "import deltagrad.data, deltagrad.callbacks, deltagrad.io, deltagrad.data.csvfile; "
             "print('ready', flush=True); sys.exit(main(sys.argv[1:]))")  # imports done first
     process = subprocess.Popen(
         [sys.executable, "-c", code, "train", path, "--target", "species", "--epochs", "1000000",

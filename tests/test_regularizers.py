@@ -183,3 +183,41 @@ def test_rescaling_transforms_give_identical_outputs(rng):
         rescale_outputs(nn.MLP("3-4-2", output="sigmoid"), 2.0, 0.0)
     with pytest.raises(ValueError, match="a must be non-zero"):
         rescale_inputs(net, 0.0, 1.0)
+
+
+def test_l1_value_and_subgradient_match_torch_abs_with_sign_0_equal_0():
+    """Ω = λ Σ|w|; ∂Ω/∂w = λ sign(w), 0 at w = 0 — torch.abs's gradient there. One weight and
+    the bias are exactly 0, so the convention is what the test compares."""
+    torch = pytest.importorskip("torch")
+    net = nn.MLP([3, 4, 2], rng=0)
+    net.linears[0].weight.data[1, 2] = 0.0
+    net.linears[1].bias.data[0] = 0.0
+    lam = 0.37
+    omega = dg.regularizers.L1(lam)(net)
+    omega.backward()
+    total = 0.0
+    for p in net.parameters():
+        w = torch.tensor(p.data, dtype=torch.float64, requires_grad=True)
+        term = lam * w.abs().sum()
+        term.backward()
+        total += term.item()
+        np.testing.assert_array_equal(p.grad, w.grad.numpy())
+    assert omega.item() == pytest.approx(total, rel=1e-15)
+    assert dg.regularizers.L1(lam).penalty(net) == pytest.approx(total, rel=1e-15)
+    assert net.linears[0].weight.grad[1, 2] == 0.0 and net.linears[1].bias.grad[0] == 0.0
+    layer = nn.Linear(2, 2, rng=1)  # away from 0, where |w| is smooth
+    assert dg.gradcheck(lambda w, b: dg.regularizers.L1(lam)(layer), layer.weight, layer.bias)
+
+
+def test_l1_weights_only_training_shrinks_and_bad_lambda_is_refused():
+    """fit adds (B/N) λ Σ|w|: with λ large and data that need no weight, batch gradient
+    descent drives every weight to within ηλ of 0, and leaves the bias unpenalised."""
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    T = np.full((20, 1), 2.0)
+    net = nn.Linear(3, 1, rng=0)
+    dg.fit(net, X, T, epochs=400, lr=0.01, regularizer=dg.regularizers.L1(5.0, False))
+    assert np.all(np.abs(net.weight.data) <= 0.01 * 5.0 + 1e-12)
+    assert net.bias.data[0] == pytest.approx(2.0, abs=0.2)
+    with pytest.raises(ValueError, match="L1: lam"):
+        dg.regularizers.L1(-1.0)
+    assert repr(dg.regularizers.L1(0.5)) == "L1(lam=0.5, include_biases=True)"

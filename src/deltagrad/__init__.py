@@ -30,7 +30,7 @@ Error functions and training (chapters 2, 4)
     outputs), ``optim`` (SGD, Adam, AdamW, with ``weight_decay``; ``optim.lr_scheduler``:
     StepLR, ExponentialLR, CosineWarmupLR, OneCycleLR, ReduceLROnPlateau; ``minimize`` on
     scipy, SCG), ``regularizers`` (weight
-    decay, the consistent Gaussian prior), ``callbacks`` (early stopping, schedules,
+    decay, the consistent Gaussian prior, L1), ``callbacks`` (early stopping, schedules,
     checkpoints); ``fit``, ``evaluate``, ``predict``, ``accuracy``, ``History``,
     ``DivergenceError``; ``save``/``load`` (safetensors, no pickle); PyTorch weights:
     ``io.load_torch_state_dict(model, path)``, ``io.save_torch_state_dict(model, path)``.

@@ -1,5 +1,5 @@
 """Regularisers of chapter 4: weight decay (eq. 4.1), the consistent Gaussian prior (eq. 4.11)
-and tangent propagation (§4.5.2, road 2).
+and tangent propagation (§4.5.2, road 2); beside them the L1 penalty λ Σ|w| (the lasso).
 
 A regulariser is called on the model — and, for one that depends on the data such as
 :class:`TangentProp`, on the batch's inputs — and returns its penalty Ω as a Tensor, which is
@@ -80,6 +80,56 @@ class WeightDecay(Regularizer):
 
     def __repr__(self) -> str:
         return f"WeightDecay(lam={self.lam}, include_biases={self.include_biases})"
+
+
+class L1(Regularizer):
+    """Ω(w) = λ Σ_i |w_i| over all weights and biases, or weights only (the lasso penalty;
+    TF Playground's "L1"). Equivalent to a zero-mean Laplace prior p(w) ∝ exp(−λ|w|), as
+    weight decay is to a Gaussian one (Proposition 4.1).
+
+    |w| has no derivative at 0; the gradient uses the subgradient λ sign(w) with sign(0) = 0,
+    PyTorch's convention for ``torch.abs``: a weight that is exactly 0 gets no push. With
+    gradient descent a weight therefore jumps across 0 rather than settling on it; a weight
+    the data do not need ends oscillating within ηλ of 0.
+
+    Example:
+        >>> import deltagrad as dg
+        >>> layer = dg.nn.Linear(2, 1); layer.weight.data[:] = [[1.0, -2.0]]
+        >>> layer.bias.data[:] = 0.0
+        >>> dg.regularizers.L1(0.1).penalty(layer)
+        0.30000000000000004
+    """
+
+    def __init__(self, lam: float, include_biases: bool = True):
+        self.lam = check.non_negative(lam, "lam", "L1")
+        self.include_biases = bool(include_biases)
+
+    def terms(self, model: Module) -> list:
+        """No quadratic terms: Ω is λ Σ|w|, not ½ Σ α‖w‖² (see :meth:`parameters`)."""
+        return []
+
+    def parameters(self, model: Module) -> list:
+        """The parameters Ω sums |w| over."""
+        if self.include_biases:
+            return list(model.parameters())
+        return [layer.weight for _, layer in linear_layers(model)]
+
+    def __call__(self, model: Module, inputs=None) -> Tensor:
+        total = None
+        if self.lam != 0:
+            for p in self.parameters(model):
+                term = ops.sum(ops.abs(p))
+                total = term if total is None else total + term
+        if total is None:
+            dtype = next(iter(model.parameters())).dtype if model.parameters() else np.float64
+            return Tensor._wrap(np.zeros((), dtype=dtype))
+        return self.lam * total
+
+    def penalty(self, model: Module, inputs=None) -> float:
+        return float(self.lam * sum(float(np.abs(p.data).sum()) for p in self.parameters(model)))
+
+    def __repr__(self) -> str:
+        return f"L1(lam={self.lam}, include_biases={self.include_biases})"
 
 
 def linear_layers(model: Module) -> list:

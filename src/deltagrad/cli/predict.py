@@ -1,18 +1,19 @@
-"""``deltagrad predict``: apply a saved model to a CSV file — one written by ``deltagrad train``
-or by a scikit-learn estimator's ``save()`` (``deltagrad.sklearn``)."""
+"""``deltagrad predict``: apply a saved model to a CSV file — one written by ``deltagrad train``,
+by a scikit-learn estimator's ``save()`` (``deltagrad.sklearn``) or by the playground's "Save
+model file"."""
 
 from __future__ import annotations
 
 import numpy as np
 
-HELP = ("predict with a model saved by 'deltagrad train' or by a deltagrad.sklearn estimator's "
-        "save() on a CSV file, writing a CSV")
+HELP = ("predict with a model saved by 'deltagrad train', by a deltagrad.sklearn estimator's "
+        "save() or by the playground's 'Save model file' on a CSV file, writing a CSV")
 EXAMPLE = "deltagrad predict model.safetensors new.csv --out predictions.csv"
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("model", help="a .safetensors file written by 'deltagrad train' or by "
-                                      "MLPClassifier/MLPRegressor.save()")
+    parser.add_argument("model", help="a .safetensors file written by 'deltagrad train', by "
+                                      "MLPClassifier/MLPRegressor.save() or by the playground")
     parser.add_argument("csv", help="a CSV file with (at least) the model's feature columns")
     parser.add_argument("--out", default="-", help="output CSV ('-': standard output)")
     parser.add_argument("--delimiter", default=None,
@@ -67,9 +68,32 @@ def _from_estimator(path: str, extra: dict, table) -> tuple:
     return names, [list(out[:, k]) for k in range(out.shape[1])]
 
 
+def _from_playground(net, extra: dict, table) -> tuple:
+    """A model file the playground saved: the inputs are the CSV's columns named as the page's
+    (x1, x2), or else its first columns in order; the network reads the chosen features of
+    them (x₁², sin x₁, ...). Classes: the prediction (p ≥ ½, or the larger softmax output) and
+    the probabilities; regression: the output."""
+    from .. import predict
+    from ..playground.datasets import features
+
+    inputs = extra.get("inputs")
+    names = inputs if all(name in table.header for name in inputs) else table.header[:len(inputs)]
+    if len(names) < len(inputs):
+        raise ValueError(f"{table.path} has {len(table.header)} column(s); the playground model "
+                         f"reads {len(inputs)} input(s) {inputs}")
+    out = predict(net, features(table.numbers(names), extra["features"]))
+    if extra.get("kind") != "classes":
+        return ["prediction"], [list(out[:, 0])]
+    if out.shape[1] == 1:
+        p1 = out[:, 0]
+        return ["prediction", "p_1"], [[float(p >= 0.5) for p in p1], list(p1)]
+    return (["prediction", "p_0", "p_1"],
+            [[float(k) for k in out.argmax(axis=1)], list(out[:, 0]), list(out[:, 1])])
+
+
 def run(args) -> int:
     from .. import io
-    from ._csv import read_table, write_csv
+    from ..data.csvfile import read_table, write_csv
 
     if args.out != "-":
         io.check_destination(args.out, owner="--out", example="predictions.csv")
@@ -77,12 +101,15 @@ def run(args) -> int:
     table = read_table(args.csv, args.delimiter)
     if isinstance(extra, dict) and "estimator" in extra:
         names, columns = _from_estimator(args.model, extra, table)
+    elif isinstance(extra, dict) and isinstance(extra.get("playground"), dict) \
+            and "inputs" in extra:
+        names, columns = _from_playground(net, extra, table)
     elif isinstance(extra, dict) and all(k in extra for k in ("task", "features", "mean", "std")):
         names, columns = _from_train(net, extra, table)
     else:
-        raise ValueError(f"{args.model} was written neither by 'deltagrad train' nor by a "
-                         "deltagrad.sklearn estimator (no feature description in its metadata); "
-                         "load it in Python with deltagrad.load")
+        raise ValueError(f"{args.model} was written neither by 'deltagrad train', by a "
+                         "deltagrad.sklearn estimator nor by the playground (no feature "
+                         "description in its metadata); load it in Python with deltagrad.load")
     write_csv(args.out, names, [[float(v) if isinstance(v, (float, np.floating)) else v
                                  for v in column] for column in columns])
     if args.out != "-":

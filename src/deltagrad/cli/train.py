@@ -137,7 +137,7 @@ def run(args) -> int:
     from .. import fit, io, nn
     from ..callbacks import EarlyStopping
     from ..data import Standardizer
-    from ._csv import read_table
+    from ..data.csvfile import read_table
 
     _check_options(args)
     io.check_destination(args.out, owner="--out")

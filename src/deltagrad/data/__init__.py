@@ -20,7 +20,7 @@ Example:
     ((1437, 64), (360, 64))
 """
 
-from . import augment, digit_tasks, features, filters, text
+from . import augment, csvfile, digit_tasks, features, filters, text
 from .batches import Batches, pad_sequences
 from ._loads import record_loads
 from .digits import load_digits, load_digits_split
@@ -29,6 +29,6 @@ from .tabular import TABULAR, load_tabular, load_tabular_split
 from .transforms import Standardizer, standardize
 
 __all__ = ["Batches", "TABULAR", "SequenceTask", "Standardizer", "adding_problem", "augment",
-           "copy_memory", "digit_tasks", "features", "filters", "load_digits",
+           "copy_memory", "csvfile", "digit_tasks", "features", "filters", "load_digits",
            "load_digits_split", "load_tabular", "load_tabular_split", "pad_sequences",
            "record_loads", "standardize", "temporal_order", "text"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from .. import _validate as check
-from .datasets import MAX_PATTERNS, NAMES, points_data
+from .datasets import FEATURES, MAX_PATTERNS, NAMES, points_data
 
 OWNER = "playground"
 MAX_LAYERS = 6           # layers of weights (hidden layers + the output layer)
@@ -23,12 +23,13 @@ HIDDEN = ("tanh", "sigmoid", "relu", "identity")
 OUTPUTS = ("sigmoid", "identity", "softmax")
 LOSSES = ("binary_cross_entropy", "sum_of_squares", "cross_entropy")
 MODES = ("batch", "online", "minibatch")
-REGULARIZERS = ("none", "weight_decay", "prior")
+REGULARIZERS = ("none", "l1", "weight_decay", "prior")
 INITS = ("auto", "glorot", "he", "small", "zeros")
 
 DEFAULTS = {
     "dataset": "xor", "n": 200, "noise": 0.1, "points": None,
-    "hidden": [2], "activation": "tanh", "output": "sigmoid", "loss": "binary_cross_entropy",
+    "features": None, "hidden": [2], "activation": "tanh", "output": "sigmoid",
+    "loss": "binary_cross_entropy",
     "lr": 0.5, "mode": "batch", "batch_size": 10,
     "regularizer": "none", "lam": 0.001, "alphas": None,
     "early_stopping": False, "patience": 20, "validation": 0.3,
@@ -45,7 +46,9 @@ PRESETS = {
                 "epochs": 200},
     "moons": {**_CLASSIFIER, "hidden": [6], "lr": 0.1, "mode": "minibatch", "batch_size": 10,
               "epochs": 300},
-    "spirals": {**_CLASSIFIER, "hidden": [8, 8], "lr": 0.05, "mode": "minibatch", "noise": 0.02,
+    "gaussian": {**_CLASSIFIER, "hidden": [2], "lr": 0.1, "mode": "minibatch", "batch_size": 10,
+                 "epochs": 100},
+    "spirals": {**_CLASSIFIER, "hidden": [8, 8], "lr": 0.03, "mode": "minibatch", "noise": 0.02,
                 "batch_size": 10, "epochs": 1000},
     "sin": {"hidden": [6], "activation": "tanh", "output": "identity", "loss": "sum_of_squares",
             "lr": 0.05, "mode": "online", "epochs": 500, "n": 40, "noise": 0.1, "weights": {}},
@@ -111,6 +114,7 @@ def parse_config(raw) -> dict:
     }
     if out["seed"] is None or out["seed"] >= 2**32:
         raise check.InvalidArgument(OWNER, "seed", "must be an integer in [0, 2³²)", c["seed"])
+    out["features"] = _features(c["features"])
     out["points"] = _points(c["points"], out["dataset"])
     out["alphas"] = _alphas(c["alphas"], len(out["hidden"]) + 1)
     _check_pairing(out)
@@ -124,6 +128,20 @@ def _hidden(value) -> list:
                                     f"{MAX_LAYERS - 1} layer widths", value)
     return [check.positive_int(units, f"hidden[{l}]", OWNER, maximum=MAX_UNITS)
             for l, units in enumerate(value)]
+
+
+def _features(value) -> list | None:
+    """The input features, in the canonical order of ``FEATURES``; None: the raw inputs."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise check.InvalidArgument(OWNER, "features", f"must be a non-empty list of names from "
+                                    f"{list(FEATURES)} (or null: the raw inputs)", value)
+    unknown = sorted(set(value) - set(FEATURES))
+    if unknown or len(set(value)) != len(value):
+        raise ValueError(f"{OWNER}: features {value} must name distinct features of "
+                         f"{list(FEATURES)}; unknown {unknown}")
+    return [name for name in FEATURES if name in value]
 
 
 def _points(value, dataset: str):

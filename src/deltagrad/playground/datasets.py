@@ -1,6 +1,8 @@
 """The playground's data sets: the logic gates (§5.2–5.3), the notes' worked examples (§2.1.3,
-§3.4), circles, two spirals, two moons, a 1-D regression t = sin(2πx) + noise, and a small
-set uploaded as CSV. Every generated set is a function of (n, noise, seed) only.
+§3.4), circles, two spirals, two moons, two Gaussian clusters, a 1-D regression
+t = sin(2πx) + noise, and a small set uploaded as CSV. Every generated set is a function of
+(n, noise, seed) only. The network sees the chosen input features of x (TF Playground's x₁, x₂,
+x₁², x₂², x₁x₂, sin x₁, sin x₂), computed by :func:`features`.
 
 A data set is ``Data(X, labels, kind)``: inputs ``(N, D)`` and, for ``kind == "classes"``,
 integer labels 0/1 ``(N,)``; for ``kind == "regression"``, real targets ``(N,)``.
@@ -17,10 +19,30 @@ from ..logic import gate
 
 GATES = ("and", "or", "nand", "nor", "xor")
 EXAMPLES = {"example-2.1.3": "2.1.3", "question-1": "1", "question-2": "2"}
-GENERATED = ("circles", "spirals", "moons", "sin")
+GENERATED = ("circles", "spirals", "moons", "gaussian", "sin")
 NAMES = GATES + tuple(EXAMPLES) + GENERATED + ("csv",)
 MAX_PATTERNS = 1000
 MAX_CSV_CHARS = 100_000
+# input features: name -> (what it reads, the function of the inputs X (N, D))
+FEATURES = {
+    "x1": ("x₁", lambda X: X[:, 0]), "x2": ("x₂", lambda X: X[:, 1]),
+    "x1^2": ("x₁²", lambda X: X[:, 0] ** 2), "x2^2": ("x₂²", lambda X: X[:, 1] ** 2),
+    "x1x2": ("x₁x₂", lambda X: X[:, 0] * X[:, 1]),
+    "sin_x1": ("sin x₁", lambda X: np.sin(X[:, 0])),
+    "sin_x2": ("sin x₂", lambda X: np.sin(X[:, 1])),
+}
+ONE_INPUT_FEATURES = ("x1", "x1^2", "sin_x1")  # those of a 1-D input x = x₁
+
+
+def features(X: np.ndarray, names) -> np.ndarray:
+    """The network's inputs ``(N, len(names))``: the named features of the inputs ``(N, D)``.
+
+    Example:
+        >>> features(np.array([[2.0, 3.0]]), ["x1", "x1x2", "x2^2"])
+        array([[2., 6., 9.]])
+    """
+    X = np.asarray(X, dtype=float)
+    return np.column_stack([FEATURES[name][1](X) for name in names])
 
 
 @dataclass
@@ -87,7 +109,16 @@ def _sin(n: int, rng):
     return x[:, None], np.sin(2 * np.pi * x), "regression"
 
 
-_GENERATORS = {"circles": _circles, "spirals": _spirals, "moons": _moons, "sin": _sin}
+def _gaussian(n: int, rng):
+    """Two Gaussian clusters (σ 0.3 before the noise) centred at ±(0.5, 0.5): class 1 upper
+    right, class 0 lower left — TF Playground's "Gaussian" set."""
+    labels = np.arange(n) % 2
+    centres = np.where(labels[:, None] == 1, 0.5, -0.5)
+    return centres + rng.normal(0.0, 0.3, size=(n, 2)), labels, "classes"
+
+
+_GENERATORS = {"circles": _circles, "spirals": _spirals, "moons": _moons, "gaussian": _gaussian,
+               "sin": _sin}
 
 
 def points_data(points) -> Data:
@@ -107,7 +138,7 @@ def points_data(points) -> Data:
 def parse_points(text: str) -> dict:
     """``{"X", "t"}`` from CSV text: a header row, then 1 or 2 input columns and the target in
     the last column."""
-    from ..cli._csv import parse_csv
+    from ..data.csvfile import parse_csv
 
     if not isinstance(text, str) or len(text) > MAX_CSV_CHARS:
         raise ValueError(f"playground: csv must be text of at most {MAX_CSV_CHARS} characters")

@@ -20,8 +20,9 @@ import numpy as np
 import deltagrad as dg
 
 from .. import _validate as check
-from .config import MAX_EPOCHS_PER_REQUEST, MAX_WEIGHT, OWNER, parse_config
-from .datasets import EXAMPLES, GATES, generate
+from . import views
+from .config import MAX_EPOCHS_PER_REQUEST, MAX_TOTAL_EPOCHS, MAX_WEIGHT, OWNER, parse_config
+from .datasets import EXAMPLES, FEATURES, GATES, ONE_INPUT_FEATURES, features, generate
 
 GRID = 41      # decision-region grid points per axis (2-D inputs)
 CURVE = 121    # points of the fitted curve (1-D inputs)
@@ -45,13 +46,32 @@ class Experiment:
             raise ValueError(f"{OWNER}: a softmax output is for classes; the data set "
                              f"{c['dataset']!r} is a regression")
         outputs = 2 if c["output"] == "softmax" else 1
-        self.sizes = [data.dims] + c["hidden"] + [outputs]
+        self.features = self._feature_names(data.dims)
+        self.sizes = [len(self.features)] + c["hidden"] + [outputs]
         # a truth table or a worked example is learned whole: nothing is held out
         fraction = 0.0 if c["dataset"] in GATES + tuple(EXAMPLES) else c["validation"]
         self.X, self.targets, self.Xv, self.targets_v = _split(data, fraction, c["seed"])
+        self.F = self.inputs(self.X)  # what the network sees: the features of X
+        self.Fv = None if self.Xv is None else self.inputs(self.Xv)
         self.T = self.encode(self.targets)
         self.Tv = None if self.Xv is None else self.encode(self.targets_v)
         self._check_overrides()
+
+    def _feature_names(self, dims: int) -> list:
+        chosen = self.config["features"]
+        if chosen is None:
+            return ["x1", "x2"][:dims]
+        allowed = ONE_INPUT_FEATURES if dims == 1 else tuple(FEATURES)
+        wrong = [name for name in chosen if name not in allowed]
+        if wrong:
+            raise ValueError(f"{OWNER}: features {wrong} need a second input; the data set "
+                             f"{self.config['dataset']!r} has one input x₁ (features "
+                             f"{list(ONE_INPUT_FEATURES)})")
+        return chosen
+
+    def inputs(self, X: np.ndarray) -> np.ndarray:
+        """The network's inputs ``(N, len(features))`` for raw inputs ``(N, D)``."""
+        return features(X, self.features)
 
     # ---- the network ---------------------------------------------------------------------
     def initial_network(self) -> dg.nn.MLP:
@@ -124,33 +144,35 @@ class Experiment:
             if set(pattern) != {"x", "t"}:
                 raise ValueError(f"{OWNER}: pattern must be an index or {{\"x\": [...], "
                                  "\"t\": target}")
-            x = _numbers(pattern["x"], "pattern.x", (self.sizes[0],), limit=1e6)
+            x = _numbers(pattern["x"], "pattern.x", (self.X.shape[1],), limit=1e6)
             t = check.real(pattern["t"], "pattern.t", OWNER, low=-1e6, high=1e6)
             if self.kind == "classes" and t not in (0.0, 1.0):
                 raise check.InvalidArgument(OWNER, "pattern.t", "must be 0 or 1 (a class)",
                                             pattern["t"])
-            return x, t
+            return self.inputs(x[None])[0], t
         index = check.real(pattern, "pattern", OWNER, low=0, high=len(self.X))
         if index != int(index):
             raise check.InvalidArgument(OWNER, "pattern", "must be an integer index", pattern)
-        return self.X[int(index)], float(self.targets[int(index)])
+        return self.F[int(index)], float(self.targets[int(index)])
 
     def train(self, net, epoch: int, epochs: int, stopper=None, max_seconds: float = 2.0,
               max_epochs: int = MAX_EPOCHS_PER_REQUEST) -> dict:
-        """Train from epoch ``epoch`` for up to ``epochs`` more, stopping early at the total
-        ``config["epochs"]``, after ``max_seconds`` or by early stopping (§4.4.1).
+        """Train from epoch ``epoch`` (the weights ``net`` has) for up to ``epochs`` more,
+        stopping early after ``max_seconds``, by early stopping (§4.4.1) or at
+        ``MAX_TOTAL_EPOCHS``. ``config["epochs"]`` is what one press of Train asks for; the
+        page asks again to go on, so training continues from the current weights.
 
         Each epoch is one ``dg.fit`` epoch shuffled by (seed, epoch), so the result does not
         depend on how training was cut into requests. ``stopper`` carries the early-stopping
         state between requests.
         """
-        c = self.config
-        epoch = check.real(epoch, "epoch", OWNER, low=0, high=c["epochs"], high_inclusive=True)
+        epoch = check.real(epoch, "epoch", OWNER, low=0, high=MAX_TOTAL_EPOCHS,
+                           high_inclusive=True)
         epochs = check.positive_int(epochs, "epochs", OWNER, maximum=max_epochs)
         early = self._stopper(stopper, net)
         trainer = SimpleNamespace(model=net, stop=False, history=SimpleNamespace())
         history, stopped, start = {"error": [], "val_error": []}, None, time.monotonic()
-        epoch, end = int(epoch), min(int(epoch) + epochs, c["epochs"])
+        epoch, end = int(epoch), min(int(epoch) + epochs, MAX_TOTAL_EPOCHS)
         notes = set()
         while epoch < end:
             if time.monotonic() - start > max_seconds and history["error"]:
@@ -170,27 +192,35 @@ class Experiment:
                     early.on_train_end(trainer)
                     stopped = "early"
                     break
-        if stopped is None and epoch >= c["epochs"]:
-            stopped = "epochs"
+        if stopped is None and epoch >= MAX_TOTAL_EPOCHS:
+            stopped = "limit"
+        if _rising(history["error"]):
+            notes.add("loss rising: the training error grew over the last epochs; lower η")
         return {"epoch": epoch, "history": history, "stopped": stopped,
                 "stopper": _stopper_state(early), "notes": sorted(notes),
                 "weights": weights_of(net), **self.evaluate(net)}
 
     def _one_epoch(self, net, epoch: int, notes: set) -> dict:
-        c = self.config
-        batch = {"batch": None, "online": 1, "minibatch": min(c["batch_size"], len(self.X))}
-        validation = None if self.Xv is None else (self.Xv, self.Tv)
+        validation = None if self.Xv is None else (self.Fv, self.Tv)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            history = dg.fit(net, self.X, self.T, loss=c["loss"], optimizer="sgd", lr=c["lr"],
-                             epochs=1, batch_size=batch[c["mode"]], seed=c["seed"] + epoch,
-                             validation_data=validation, regularizer=self._regularizer(),
-                             progress=False)
+            history = dg.fit(net, self.F, self.T, seed=self.config["seed"] + epoch,
+                             validation_data=validation, **self.fit_arguments())
         notes.update(str(w.message) for w in caught)
         return {"error": history.error[0], "val_error": history.val_error[0]}
 
+    def fit_arguments(self) -> dict:
+        """What ``dg.fit`` is given each epoch besides the epoch's seed."""
+        c = self.config
+        batch = {"batch": None, "online": 1, "minibatch": min(c["batch_size"], len(self.X))}
+        return {"loss": c["loss"], "optimizer": "sgd", "lr": c["lr"], "epochs": 1,
+                "batch_size": batch[c["mode"]], "regularizer": self._regularizer(),
+                "progress": False}
+
     def _regularizer(self):
         c = self.config
+        if c["regularizer"] == "l1":
+            return dg.regularizers.L1(c["lam"])
         if c["regularizer"] == "weight_decay":
             return dg.regularizers.WeightDecay(c["lam"])
         if c["regularizer"] == "prior":
@@ -220,26 +250,29 @@ class Experiment:
 
     def evaluate(self, net) -> dict:
         """Errors per pattern and accuracies on both sets, and the region or curve."""
-        out = {"error": dg.evaluate(net, self.X, self.T, loss=self.config["loss"]),
-               "view": self.view(net)}
+        out = {"error": dg.evaluate(net, self.F, self.T, loss=self.config["loss"]),
+               "view": self.view(net), **views.unit_views(self, net)}
         if self.kind == "classes":
-            out["accuracy"] = dg.accuracy(net, self.X, self.targets)
+            out["accuracy"] = dg.accuracy(net, self.F, self.targets)
             out["correct"] = int(round(out["accuracy"] * len(self.X)))
             if self.Xv is not None:
-                out["val_accuracy"] = dg.accuracy(net, self.Xv, self.targets_v)
+                out["val_accuracy"] = dg.accuracy(net, self.Fv, self.targets_v)
         return out
 
     def view(self, net) -> dict:
         """The decision region (2-D: y on a grid) or the fitted curve (1-D), over the data."""
+        axes, mesh = self.grid(GRID if self.X.shape[1] == 2 else CURVE)
+        y = dg.predict(net, self.inputs(mesh))[:, -1]  # the one output, or p(class 1)
+        return {"axes": [a.tolist() for a in axes], "values": _finite_list(y)}
+
+    def grid(self, steps: int) -> tuple:
+        """``(axes, mesh)``: ``steps`` points per input over the data with a margin, and the
+        grid's points ``(steps^D, D)``, x₁ varying fastest."""
         X = self.X if self.Xv is None else np.vstack([self.X, self.Xv])
         low, high = X.min(axis=0), X.max(axis=0)
         pad = np.maximum(0.1 * (high - low), 0.25)
-        low, high = low - pad, high + pad
-        axes = [np.linspace(lo, hi, GRID if X.shape[1] == 2 else CURVE)
-                for lo, hi in zip(low, high)]
-        mesh = np.stack(np.meshgrid(*axes), axis=-1).reshape(-1, X.shape[1])
-        y = dg.predict(net, mesh)[:, -1]  # the one output, or p(class 1) of a softmax
-        return {"axes": [a.tolist() for a in axes], "values": _finite_list(y)}
+        axes = [np.linspace(lo, hi, steps) for lo, hi in zip(low - pad, high + pad)]
+        return axes, np.stack(np.meshgrid(*axes), axis=-1).reshape(-1, X.shape[1])
 
     def data(self) -> dict:
         """The patterns for the page to draw."""
@@ -247,11 +280,17 @@ class Experiment:
                 "Xv": [] if self.Xv is None else self.Xv.tolist(),
                 "tv": [] if self.Xv is None else self.targets_v.tolist()}
 
-    def model_file(self, net) -> bytes:
-        """The network as a deltagrad model file (``dg.save``), the configuration in ``extra``."""
+    def model_file(self, net, epoch: int = 0) -> bytes:
+        """The network as a deltagrad model file (``dg.save``); ``extra`` holds the
+        configuration, the epoch, the input columns and the features the network reads, so
+        ``deltagrad predict`` and the page's "Load model file" can use it."""
+        epoch = check.real(epoch, "epoch", OWNER, low=0, high=MAX_TOTAL_EPOCHS, high_inclusive=True)
+        extra = {"playground": self.config, "epoch": int(epoch),
+                 "inputs": ["x1", "x2"][:self.X.shape[1]], "features": self.features,
+                 "kind": self.kind}
         with tempfile.TemporaryDirectory() as folder:
             path = os.path.join(folder, "playground.safetensors")
-            dg.save(net, path, extra={"playground": self.config})
+            dg.save(net, path, extra=extra)
             with open(path, "rb") as handle:
                 return handle.read()
 
@@ -297,6 +336,16 @@ def _numbers(value, name: str, shape: tuple, limit: float = MAX_WEIGHT) -> np.nd
     flat = [check.real(v, name, OWNER, low=-limit, high=limit, high_inclusive=True)
             for v in leaves(value, 0)]
     return np.array(flat, dtype=float).reshape(shape)
+
+
+def _rising(errors: list) -> bool:
+    """At least 7 of the last 10 epochs raised the error, and it ended 5% above where it began
+    (minibatch noise alone rarely does both)."""
+    values = [e for e in errors[-10:] if e is not None]
+    if len(values) < 5:
+        return False
+    ups = sum(b > a for a, b in zip(values, values[1:]))
+    return ups >= 0.7 * (len(values) - 1) and values[-1] > 1.05 * values[0]
 
 
 def _finite_or_none(value: float):

@@ -12,24 +12,35 @@ Every request is validated (sizes, ranges, types): a bad one gets ``400`` and
 
 from __future__ import annotations
 
+import base64
+import binascii
 import errno
 import json
+import os
 import socket
+import tempfile
+import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 
 from .. import _validate as check
+from .. import io
+from . import views
 from .config import (DEFAULTS, HIDDEN, INITS, LOSSES, MAX_EPOCHS_PER_REQUEST, MAX_LAYERS,
                      MAX_TOTAL_EPOCHS, MAX_UNITS, MODES, OUTPUTS, PRESETS, REGULARIZERS)
-from .datasets import GENERATED, MAX_CSV_CHARS, MAX_PATTERNS, NAMES, parse_points
+from .datasets import FEATURES, GENERATED, MAX_CSV_CHARS, MAX_PATTERNS, NAMES, parse_points
 from .experiment import Experiment, weights_of
+
+MAX_MODEL_FILE = 200_000  # bytes of a model file the page loads (an 8-wide 6-layer net: ~12 kB)
 
 MAX_BODY = 2_000_000  # bytes of one request
 STATIC = {"/": ("index.html", "text/html; charset=utf-8"),
           "/index.html": ("index.html", "text/html; charset=utf-8"),
           "/static/playground.js": ("playground.js", "text/javascript; charset=utf-8"),
-          "/static/playground.css": ("playground.css", "text/css; charset=utf-8")}
+          "/static/playground.css": ("playground.css", "text/css; charset=utf-8"),
+          "/static/views.js": ("views.js", "text/javascript; charset=utf-8"),
+          "/static/diagram.js": ("diagram.js", "text/javascript; charset=utf-8")}
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -41,6 +52,7 @@ def options() -> dict:
     """What the page offers, and the limits it must respect."""
     return {"datasets": list(NAMES), "generated": list(GENERATED), "presets": PRESETS,
             "defaults": DEFAULTS,
+            "features": {name: label for name, (label, _) in FEATURES.items()},
             "choices": {"activation": HIDDEN, "output": OUTPUTS, "loss": LOSSES, "mode": MODES,
                         "regularizer": REGULARIZERS, "init": INITS},
             "limits": {"layers": MAX_LAYERS, "units": MAX_UNITS, "patterns": MAX_PATTERNS,
@@ -68,18 +80,41 @@ class Playground:
                                              maximum=MAX_EPOCHS_PER_REQUEST)
 
     def experiment(self, body) -> dict:
-        """A new experiment: its checked config, data, initial weights, first step."""
-        body = _fields(body, ("config",), ("pattern",))
+        """A new experiment: its checked config, data, weights (the initial ones, or the
+        ``weights`` a link or a model file restores at ``epoch``), first step."""
+        body = _fields(body, ("config",), ("pattern", "weights", "epoch"))
         ex = Experiment(body["config"])
-        net = ex.network()
-        return {"config": ex.config, "sizes": ex.sizes, "data": ex.data(),
-                "weights": weights_of(net), "step": ex.step(net, body.get("pattern", 0)),
-                **ex.evaluate(net)}
+        net = ex.network(body.get("weights"))
+        epoch = _epoch(body.get("epoch", 0))
+        return {"config": ex.config, "sizes": ex.sizes, "features": ex.features,
+                "data": ex.data(), "weights": weights_of(net), "epoch": epoch,
+                "step": self._step(ex, net, body.get("pattern", 0), epoch), **ex.evaluate(net)}
 
     def step(self, body) -> dict:
-        body = _fields(body, ("config", "weights"), ("pattern",))
+        body = _fields(body, ("config", "weights"), ("pattern", "epoch"))
         ex = Experiment(body["config"])
-        return ex.step(ex.network(body["weights"]), body.get("pattern", 0))
+        return self._step(ex, ex.network(body["weights"]), body.get("pattern", 0),
+                          _epoch(body.get("epoch", 0)))
+
+    def refresh(self, body) -> dict:
+        """Everything that depends on the weights, after a weight is set by hand: the step,
+        the region or curve, the errors, the units' pictures."""
+        body = _fields(body, ("config", "weights"), ("pattern", "epoch"))
+        ex = Experiment(body["config"])
+        net = ex.network(body["weights"])
+        return {"step": self._step(ex, net, body.get("pattern", 0),
+                                   _epoch(body.get("epoch", 0))), **ex.evaluate(net)}
+
+    @staticmethod
+    def _step(ex, net, pattern, epoch: int) -> dict:
+        step = ex.step(net, pattern)
+        step["training_step"] = views.training_step(ex, net, epoch)
+        return step
+
+    def surface(self, body) -> dict:
+        body = _fields(body, ("config", "weights", "pair"), ("path",))
+        ex = Experiment(body["config"])
+        return views.surface(ex, ex.network(body["weights"]), body["pair"], body.get("path"))
 
     def train(self, body) -> dict:
         body = _fields(body, ("config", "weights", "epoch", "epochs"), ("stopper", "pattern"))
@@ -87,13 +122,33 @@ class Playground:
         net = ex.network(body["weights"])
         result = ex.train(net, body["epoch"], body["epochs"], body.get("stopper"),
                           max_seconds=self.max_seconds, max_epochs=self.max_epochs)
-        result["step"] = ex.step(net, body.get("pattern", 0))
+        result["step"] = self._step(ex, net, body.get("pattern", 0), result["epoch"])
         return result
 
     def export(self, body) -> bytes:
-        body = _fields(body, ("config", "weights"))
+        body = _fields(body, ("config", "weights"), ("epoch",))
         ex = Experiment(body["config"])
-        return ex.model_file(ex.network(body["weights"]))
+        return ex.model_file(ex.network(body["weights"]), body.get("epoch", 0))
+
+    def load(self, body) -> dict:
+        """``{"config", "weights", "epoch"}`` from a model file the page exported (base64)."""
+        body = _fields(body, ("file",))
+        data = _model_bytes(body["file"])
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "model.safetensors")
+            with open(path, "wb") as handle:
+                handle.write(data)
+            net, extra = io.read(path)
+        if not isinstance(extra, dict) or not isinstance(extra.get("playground"), dict):
+            raise BadRequest("this model file was not saved by the playground (no playground "
+                             "configuration in its metadata); use 'Save model file' on the page")
+        ex = Experiment(extra["playground"])
+        if [getattr(net, "sizes", None), getattr(net, "activations", None)] != [
+                ex.sizes, [ex.config["activation"]] * (len(ex.sizes) - 2) + [ex.config["output"]]]:
+            raise BadRequest("the model file's network does not match its playground "
+                             "configuration")
+        return {"config": ex.config, "weights": weights_of(net),
+                "epoch": _epoch(extra.get("epoch", 0))}
 
     def csv(self, body) -> dict:
         body = _fields(body, ("text",))
@@ -101,12 +156,35 @@ class Playground:
 
 
 ROUTES = {"/api/experiment": "experiment", "/api/step": "step", "/api/train": "train",
-          "/api/export": "export", "/api/csv": "csv"}
+          "/api/export": "export", "/api/csv": "csv", "/api/refresh": "refresh",
+          "/api/surface": "surface", "/api/load": "load"}
+
+
+def _epoch(value) -> int:
+    """An epoch count: 0 or a positive integer up to the total limit."""
+    if isinstance(value, int) and not isinstance(value, bool) and value == 0:
+        return 0
+    return check.positive_int(value, "epoch", "playground", maximum=MAX_TOTAL_EPOCHS,
+                              alternative="0")
+
+
+def _model_bytes(text) -> bytes:
+    if not isinstance(text, str) or len(text) > 2 * MAX_MODEL_FILE:
+        raise BadRequest(f"file must be the model file as base64 text of at most "
+                         f"{MAX_MODEL_FILE} bytes")
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequest("file must be base64 text (the page sends the file's bytes so)") from None
+
 
 
 class Handler(BaseHTTPRequestHandler):
     server_version = "deltagrad-playground"
     playground: Playground  # set by make_server
+    # one computation at a time: deltagrad's gradient mode (no_grad) is process-wide, so a
+    # surface evaluated under no_grad in one thread would break a backward pass in another
+    compute = threading.Lock()
 
     def log_message(self, format, *args):  # noqa: A002 - the base class's name
         """Quiet: the terminal shows the address, not every poll."""
@@ -128,7 +206,9 @@ class Handler(BaseHTTPRequestHandler):
         if route is None:
             return self._send_json(HTTPStatus.NOT_FOUND, {"error": f"no such API {self.path!r}"})
         try:
-            result = getattr(self.playground, route)(self._body())
+            body = self._body()
+            with self.compute:
+                result = getattr(self.playground, route)(body)
         except (BadRequest, ValueError, TypeError) as err:
             return self._send_json(HTTPStatus.BAD_REQUEST, {"error": str(err)})
         except Exception as err:  # a bug: say so instead of dropping the connection

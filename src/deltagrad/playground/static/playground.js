@@ -8,12 +8,15 @@ const SVG = "http://www.w3.org/2000/svg";
 const CHUNK = 10;          // epochs per training request while playing
 const DIGITS = 4;          // decimals on the diagram
 const GAP = 200;           // pixels between layers in the diagram
-const HALF = 46;           // half a unit's width
+const HALF = 58;           // half a unit's width
+const MAP = 36;            // the side of the picture inside a unit
+const TRAIL = 2000;        // weight snapshots kept for the error surface's path
 
 const state = {
   options: null, config: null, sizes: [], data: null, weights: null, step: null,
-  epoch: 0, history: { error: [], val_error: [] }, stopper: null, running: false,
-  stage: Infinity, pattern: 0, view: null, editing: null,
+  epoch: 0, history: { error: [], val_error: [] }, stopper: null, running: false, looping: false,
+  stage: Infinity, pattern: 0, view: null, editing: null, units: null, saturated: [],
+  trail: [], surface: null, target: 0,
 };
 
 // ---- talking to the server ------------------------------------------------------------------
@@ -43,14 +46,32 @@ async function guarded(action) {
 const NUMBER_FIELDS = ["n", "noise", "validation", "seed", "lr", "epochs", "batch_size", "lam",
   "patience"];
 const CHOICE_FIELDS = ["dataset", "activation", "output", "loss", "init", "mode", "regularizer"];
+const CHOICE_LABELS = { regularizer: { none: "none", l1: "L1: λ Σ|w|", weight_decay: "L2: (λ/2) Σ w² (weight decay)",
+  prior: "consistent prior (α per layer)" } };
 
 function fillChoices() {
   const o = state.options;
   const labels = { "example-2.1.3": "§2.1.3 worked example", "question-1": "§3.4 question 1",
     "question-2": "§3.4 question 2", csv: "own data (CSV)", sin: "sin(2πx) regression",
-    xor: "XOR", and: "AND", or: "OR", nand: "NAND", nor: "NOR" };
+    xor: "XOR", and: "AND", or: "OR", nand: "NAND", nor: "NOR", gaussian: "Gaussian clusters" };
   fill($("dataset"), o.datasets, labels);
-  for (const name of CHOICE_FIELDS.slice(1)) fill($(name), o.choices[name], {});
+  for (const name of CHOICE_FIELDS.slice(1)) fill($(name), o.choices[name], CHOICE_LABELS[name] || {});
+  const boxes = Object.entries(o.features).map(([name, label]) => {
+    const span = document.createElement("span");
+    span.className = "check feature";
+    const box = document.createElement("input");
+    Object.assign(box, { type: "checkbox", id: `feature-${name}`, value: name });
+    const text = document.createElement("label");
+    text.htmlFor = box.id;
+    text.textContent = label;
+    span.append(box, text);
+    return span;
+  });
+  $("features").replaceChildren(...boxes);
+}
+
+function featureBoxes() {
+  return [...document.querySelectorAll("#features input")];
 }
 
 function fill(select, values, labels) {
@@ -62,6 +83,12 @@ function toForm(config) {
   $("hidden").value = config.hidden.join(", ");
   $("alphas").value = config.alphas ? config.alphas.join(", ") : "";
   $("early_stopping").checked = config.early_stopping;
+  const chosen = state.features || ["x1", "x2"];
+  const oneInput = state.data && state.data.X[0].length === 1;
+  for (const box of featureBoxes()) {
+    box.checked = chosen.includes(box.value);
+    box.disabled = oneInput && !["x1", "x1^2", "sin_x1"].includes(box.value);
+  }
   const generated = state.options.generated.includes(config.dataset);
   for (const name of ["n", "noise"]) $(name).disabled = !generated;
   $("validation").disabled = !generated && config.dataset !== "csv";
@@ -87,6 +114,11 @@ function fromForm() {
   const alphas = $("alphas").value.trim();
   config.alphas = alphas === "" ? null : numberList(alphas, "α per layer");
   config.early_stopping = $("early_stopping").checked;
+  const features = featureBoxes().filter((box) => box.checked && !box.disabled).map((box) => box.value);
+  if (!features.length) throw new Error("Features: tick at least one input feature");
+  const raw = state.data && state.data.X[0].length === 1 ? ["x1"] : ["x1", "x2"];
+  config.features = JSON.stringify(features) === JSON.stringify(raw) ? null : features;
+  if (JSON.stringify(config.features) !== JSON.stringify(state.config.features)) config.weights = {};
   if (JSON.stringify(config.hidden) !== JSON.stringify(state.config.hidden)) config.weights = {};
   if (config.dataset !== "csv") config.points = null;
   return config;
@@ -99,31 +131,45 @@ function preset(dataset) {
 }
 
 // ---- building an experiment -----------------------------------------------------------------
-async function build(config) {
-  const result = await post("/api/experiment", { config, pattern: 0 });
+async function build(config, restore = null) {
+  // restore: { weights, epoch } of a trained network (a link or a model file); null: initial
+  const body = { config, pattern: 0, ...(restore ? { weights: restore.weights, epoch: restore.epoch } : {}) };
+  const result = await post("/api/experiment", body);
   stopTraining();
   Object.assign(state, {
     config: result.config, sizes: result.sizes, data: result.data, weights: result.weights,
-    epoch: 0, history: { error: [], val_error: [] }, stopper: null, pattern: 0, stage: Infinity,
+    features: result.features, epoch: result.epoch, history: { error: [], val_error: [] },
+    stopper: null, pattern: 0, stage: Infinity, trail: [result.weights],
   });
+  $("advice").textContent = "";
+  $("unit-large-box").hidden = true;  // a unit of the network before
+  choosePair();
   toForm(state.config);
   fillPatterns();
   applyEvaluation(result);
   applyStep(result.step);
   saveToUrl();
+  if (state.surface) await showSurface();  // the same view, for the new network
 }
 
 function saveToUrl() {
+  // the link holds the configuration (what differs from the defaults), the current weights
+  // and the epoch: opening it rebuilds the network as it is now, trained or not
   const config = { ...state.config };
   for (const key of Object.keys(config)) {
     if (JSON.stringify(config[key]) === JSON.stringify(state.options.defaults[key])) delete config[key];
   }
-  history.replaceState(null, "", "#" + encodeURIComponent(JSON.stringify(config)));
+  const link = { config, weights: state.weights, epoch: state.epoch };
+  history.replaceState(null, "", "#" + encodeURIComponent(JSON.stringify(link)));
 }
 
 function loadFromUrl() {
+  // { config, weights, epoch }; a link of the first edition held the configuration alone
   if (location.hash.length < 2) return null;
-  try { return JSON.parse(decodeURIComponent(location.hash.slice(1))); } catch (e) { return null; }
+  try {
+    const link = JSON.parse(decodeURIComponent(location.hash.slice(1)));
+    return link && link.config ? link : { config: link, weights: null, epoch: 0 };
+  } catch (e) { return null; }
 }
 
 function fillPatterns() {
@@ -137,6 +183,7 @@ function fillPatterns() {
 
 // ---- training -------------------------------------------------------------------------------
 async function trainChunk(epochs) {
+  const previous = state.weights;
   const result = await post("/api/train", {
     config: state.config, weights: state.weights, epoch: state.epoch, epochs,
     stopper: state.stopper, pattern: currentPattern(),
@@ -146,20 +193,39 @@ async function trainChunk(epochs) {
   state.stopper = result.stopper;
   state.history.error.push(...result.history.error);
   state.history.val_error.push(...result.history.val_error);
+  if (state.trail[state.trail.length - 1] !== previous) state.trail.push(previous);
+  state.trail.push(result.weights);
+  if (state.trail.length > TRAIL) state.trail.splice(0, state.trail.length - TRAIL);
   applyEvaluation(result);
   applyStep(result.step);
-  if (result.notes.length) showError(result.notes.join(" "));
+  $("advice").textContent = [...result.notes, saturationText()].filter(Boolean).join(" ");
+  saveToUrl();
+  if (state.surface) await showSurface();
   return result.stopped;
 }
 
 async function trainLoop() {
+  // Train goes on from the current weights: Epochs more, or until paused
   state.running = true;
+  state.target = $("forever").checked ? Infinity : state.epoch + state.config.epochs;
+  if (state.stopper) state.stopper = { ...state.stopper, wait: 0 };  // patience afresh
   $("train").textContent = "⏸ Pause";
-  while (state.running && state.epoch < state.config.epochs) {
-    const stopped = await trainChunk(CHUNK);
-    if (stopped) break;
+  state.looping = true;  // until the last request is answered, even after Pause
+  try {
+    while (state.running && state.epoch < state.target) {
+      const stopped = await trainChunk(Math.min(CHUNK, state.target - state.epoch));
+      if (stopped) break;
+    }
+  } finally {
+    state.looping = false;
+    stopTraining();
   }
-  stopTraining();
+}
+
+function saturationText() {
+  if (!state.saturated.length) return "";
+  const names = state.saturated.map(([l, j, share]) => `unit ${j} of layer ${l} (${Math.round(100 * share)}%)`);
+  return `Saturated: ${names.join(", ")} — h′(a) ≈ 0 on most patterns, so δ ≈ 0 and their weights barely move (eq. 3.10): lower η, or start again with smaller weights.`;
 }
 
 function stopTraining() {
@@ -170,7 +236,9 @@ function stopTraining() {
 // ---- the numbers from the server ------------------------------------------------------------
 function applyEvaluation(result) {
   state.view = result.view;
-  const parts = [`epoch ${state.epoch} of ${state.config.epochs}`,
+  state.units = result.units;
+  state.saturated = result.saturated;
+  const parts = [`epoch ${state.epoch}`,
     `training error per pattern ${fmt(result.error)}`];
   if (result.accuracy !== undefined) {
     parts.push(`correct ${result.correct}/${state.data.X.length} (${(100 * result.accuracy).toFixed(1)}%)`);
@@ -178,12 +246,21 @@ function applyEvaluation(result) {
   if (result.val_accuracy !== undefined) parts.push(`validation ${(100 * result.val_accuracy).toFixed(1)}%`);
   if (result.stopped === "early") parts.push(`early stopping: best epoch ${state.stopper.best_epoch} restored`);
   if (result.stopped === "diverged") parts.push("training diverged: lower η");
+  if (result.stopped === "limit") parts.push("the playground's epoch limit is reached");
+  const best = state.stopper && state.stopper.best_weights;
+  $("restore-best").disabled = !best;
+  $("restore-best").textContent = best ? `Restore best (epoch ${state.stopper.best_epoch})` : "Restore best";
   $("metrics").textContent = parts.join(" · ");
   $("metrics").dataset.correct = result.correct === undefined ? "" : result.correct;
   $("metrics").dataset.epoch = state.epoch;
   $("status").textContent = `${state.sizes.join("-")} network on ${$("dataset").selectedOptions[0].textContent}, epoch ${state.epoch}`;
-  drawRegion();
-  drawCurves();
+  redrawPlots();
+}
+
+function redrawPlots() {
+  $("region-legend").textContent = drawRegion(state.view, state.data,
+    { showTest: $("show-test").checked, discrete: $("discrete").checked });
+  drawCurves(state.history);
 }
 
 function applyStep(step) {
@@ -202,230 +279,15 @@ function fmt(value) {
   return value === null || value === undefined ? "–" : Number(value).toFixed(DIGITS);
 }
 
+function fmtShort(value) {
+  // a weight on the diagram: 3 significant digits, fixed width
+  if (value === null || value === undefined) return "–";
+  const v = Number(value);
+  return Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
+
 function currentPattern() {
   return state.pattern;
-}
-
-// ---- step mode: the stages of one pattern's pass ---------------------------------------------
-function stages() {
-  const L = state.sizes.length - 1;
-  const list = [{ kind: "inputs" }];
-  for (let l = 1; l <= L; l++) for (let j = 1; j <= state.sizes[l]; j++) list.push({ kind: "forward", l, j });
-  list.push({ kind: "error" });
-  for (let k = 1; k <= state.sizes[L]; k++) list.push({ kind: "rule1", l: L, j: k });
-  for (let l = L - 1; l >= 1; l--) for (let j = 1; j <= state.sizes[l]; j++) list.push({ kind: "rule2", l, j });
-  for (let l = 1; l <= L; l++) list.push({ kind: "rule3", l });
-  for (let l = 1; l <= L; l++) list.push({ kind: "update", l });
-  return list;
-}
-
-function revealed(kind, l, j) {
-  // the index of the stage that shows this quantity, compared with the current stage
-  const index = state.stages.findIndex((s) => s.kind === kind && s.l === l && (j === undefined || s.j === j));
-  return index >= 0 && index <= state.stage;
-}
-
-function zKey(l, j) {
-  return l === state.sizes.length - 1 ? `y_${j}` : `z^(${l})_${j}`;
-}
-
-function lineText(key, rule) {
-  const line = state.lines[key];
-  if (!line) return "";
-  const pieces = [key.replace("delta", "δ").replace("sum", "Σ_k w_kj δ_k")];
-  if (rule) pieces.push(rule);
-  if (line.formula) pieces.push(line.formula);
-  if (line.working) pieces.push(line.working);
-  pieces.push(fmt(line.value));
-  return pieces.join(" = ");
-}
-
-function stageLines(stage) {
-  const L = state.sizes.length - 1;
-  const { kind, l, j } = stage;
-  if (kind === "inputs") {
-    const keys = Object.keys(state.lines).filter((k) => /^[xt]_\d+$/.test(k));
-    return ["Inputs and targets of the pattern", ...keys.map((k) => lineText(k))];
-  }
-  if (kind === "forward") {
-    const source = l === 1 ? "x" : "z";
-    return [`Forward, layer ${l}, unit ${j} (eq. 1.2–1.3)`,
-      lineText(`a^(${l})_${j}`, `Σ_i w^(${l})_${j}i ${source}_i + w^(${l})_${j}0`), lineText(zKey(l, j))];
-  }
-  if (kind === "error") return [state.step.sections.find((s) => s.title.startsWith("Error")).title, lineText("E")];
-  if (kind === "rule1") return [`Rule 1, output unit ${j}: ${sectionOf(`delta^(${L})_${j}`).note}`, lineText(`delta^(${L})_${j}`)];
-  if (kind === "rule2") {
-    return [`Rule 2, hidden unit ${j} of layer ${l}: δ = h′(a) Σ_k w_kj δ_k (eq. 3.10)`,
-      lineText(`h'(a^(${l})_${j})`), lineText(`sum^(${l})_${j}`), lineText(`delta^(${l})_${j}`)];
-  }
-  const suffix = kind === "rule3" ? "" : " new";
-  const title = kind === "rule3" ? `Rule 3, layer ${l}: ∂E/∂w_ji = δ_j z_i (eq. 3.11)`
-    : `Update, layer ${l}: w ← w − η ∂E/∂w (eq. 2.20), η = ${state.config.lr}`;
-  const keys = Object.keys(state.lines).filter((k) => k.startsWith(kind === "rule3" ? `dE/dw^(${l})_` : `w^(${l})_`) && k.endsWith(suffix));
-  return [title, ...keys.map((k) => lineText(k))];
-}
-
-function sectionOf(key) {
-  return state.step.sections.find((s) => s.lines.some((line) => line.key === key));
-}
-
-function showStage() {
-  const box = $("stage");
-  const index = Math.min(state.stage, state.stages.length - 1);
-  const done = state.stage >= state.stages.length - 1;
-  const lines = stageLines(state.stages[index]);
-  const heading = document.createElement("p");
-  heading.className = "stage-title";
-  heading.textContent = `Step ${index + 1} of ${state.stages.length}: ${lines[0]}`;
-  const list = document.createElement("ul");
-  for (const text of lines.slice(1)) {
-    const item = document.createElement("li");
-    item.textContent = text;
-    list.append(item);
-  }
-  box.replaceChildren(heading, list);
-  box.dataset.stage = index;
-  $("next").disabled = done;
-  $("back").disabled = index === 0;
-}
-
-function moveStage(delta) {
-  const last = state.stages.length - 1;
-  state.stage = Math.max(0, Math.min(last, Math.min(state.stage, last) + delta));
-  drawDiagram();
-  showStage();
-}
-
-// ---- the diagram ----------------------------------------------------------------------------
-function el(name, attrs, parent) {
-  const node = document.createElementNS(SVG, name);
-  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
-  if (parent) parent.append(node);
-  return node;
-}
-
-function layout() {
-  const sizes = state.sizes;
-  const width = GAP * (sizes.length - 1) + 120;
-  const height = Math.max(...sizes) * 92 + 20;
-  const position = sizes.map((n, l) => Array.from({ length: n }, (_, j) => ({
-    x: 60 + l * GAP, y: height / 2 + (j - (n - 1) / 2) * 92 })));
-  return { width, height, position };
-}
-
-function drawDiagram() {
-  const svg = $("diagram");
-  const { width, height, position } = layout();
-  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
-  svg.style.maxHeight = `${Math.max(height, 260)}px`;
-  svg.style.minWidth = `${Math.min(width, 560)}px`;  // on a phone: scroll, not shrink
-  svg.replaceChildren();
-  const edges = el("g", { class: "edges" }, svg);
-  const units = el("g", { class: "units" }, svg);
-  const L = state.sizes.length - 1;
-  const largest = Math.max(1e-9, ...state.weights.flatMap((layer) => layer.W.flat().map(Math.abs)));
-  for (let l = 1; l <= L; l++) {
-    const { W } = state.weights[l - 1];
-    const label = W.length * W[0].length <= 6;
-    W.forEach((row, j) => row.forEach((w, i) => drawEdge(edges, l, j + 1, i + 1, w, largest,
-      position[l - 1][i], position[l][j], label)));
-  }
-  state.sizes.forEach((n, l) => position[l].forEach((p, j) => drawUnit(units, l, j + 1, p)));
-}
-
-function drawEdge(parent, l, j, i, w, largest, from, to, label) {
-  const name = `w^(${l})_${j}${i}`;
-  const group = el("g", { class: "edge", tabindex: 0, role: "button", "data-key": name,
-    "aria-label": edgeText(l, j, i, w) }, parent);
-  const coords = { x1: from.x + HALF, y1: from.y, x2: to.x - HALF, y2: to.y };
-  el("line", { ...coords, class: "hit" }, group);
-  el("line", { ...coords, class: w >= 0 ? "line positive" : "line negative",
-    "stroke-width": (0.6 + 5 * Math.abs(w) / largest).toFixed(2) }, group);
-  if (label) {
-    const x = coords.x1 + 0.3 * (coords.x2 - coords.x1);
-    const y = coords.y1 + 0.3 * (coords.y2 - coords.y1) - 4;
-    el("text", { x, y, class: "edge-label" }, group).textContent = fmt(w);
-  }
-  group.addEventListener("focus", () => showInfo(edgeText(l, j, i, w)));
-  group.addEventListener("mouseenter", () => showInfo(edgeText(l, j, i, w)));
-  bindEdit(group, name, w);
-}
-
-function edgeText(l, j, i, w) {
-  const text = [`w^(${l})_${j}${i} = ${fmt(w)}`];
-  const grad = `dE/dw^(${l})_${j}${i}`;
-  if (state.lines[grad] && revealed("rule3", l)) text.push(lineText(grad));
-  if (state.lines[`w^(${l})_${j}${i} new`] && revealed("update", l)) text.push(lineText(`w^(${l})_${j}${i} new`));
-  return text.join("; ");
-}
-
-function drawUnit(parent, l, j, p) {
-  const L = state.sizes.length - 1;
-  const input = l === 0;
-  const name = input ? `x_${j}` : l === L ? `output ${j}` : `hidden unit ${j} of layer ${l}`;
-  const group = el("g", { class: `unit ${input ? "input" : l === L ? "output" : "hidden"}`,
-    tabindex: 0, role: input ? "img" : "button", "data-layer": l, "data-unit": j,
-    transform: `translate(${p.x},${p.y})` }, parent);
-  const rows = unitRows(l, j);
-  const top = input ? -18 : -40;
-  el("rect", { x: -HALF, y: top, width: 2 * HALF, height: -2 * top, rx: 10 }, group);
-  rows.forEach(([label, key], r) => {
-    const line = state.lines[key];
-    const value = label === "b" ? state.weights[l - 1].b[j - 1] : line && line.value;
-    const text = el("text", { x: 0, y: top + 16 + r * 17, class: `row ${label}` }, group);
-    text.textContent = `${label === "x" ? `x${j}` : label} ${fmt(value)}`;
-    if (line) {
-      text.setAttribute("data-key", key);
-      text.setAttribute("data-value", line.value);
-    }
-  });
-  group.setAttribute("aria-label", `${name}: ${unitSummary(l, j)}`);
-  const info = () => showInfo(unitInfo(l, j));
-  group.addEventListener("focus", info);
-  group.addEventListener("mouseenter", info);
-  if (!input) bindEdit(group, `w^(${l})_${j}0`, state.weights[l - 1].b[j - 1]);
-}
-
-function unitRows(l, j) {
-  // [label, key] rows shown on a unit, each only once its stage is reached
-  if (l === 0) return [["x", `x_${j}`]];
-  const rows = [["b", null]];
-  if (revealed("forward", l, j)) rows.push(["a", `a^(${l})_${j}`], [l === state.sizes.length - 1 ? "y" : "z", zKey(l, j)]);
-  const backward = l === state.sizes.length - 1 ? "rule1" : "rule2";
-  if (revealed(backward, l, j)) rows.push(["δ", `delta^(${l})_${j}`]);
-  return rows;
-}
-
-function unitSummary(l, j) {
-  if (l === 0) return `x = ${fmt(state.lines[`x_${j}`] && state.lines[`x_${j}`].value)}`;
-  const parts = [`bias ${fmt(state.weights[l - 1].b[j - 1])}`];
-  for (const [label, key] of unitRows(l, j).slice(1)) parts.push(`${label} ${fmt(state.lines[key] && state.lines[key].value)}`);
-  return parts.join(", ");
-}
-
-function unitInfo(l, j) {
-  if (l === 0) return [lineText(`x_${j}`)];
-  const lines = [];
-  if (revealed("forward", l, j)) {
-    const source = l === 1 ? "x" : "z";
-    lines.push(lineText(`a^(${l})_${j}`, `Σ_i w^(${l})_${j}i ${source}_i + w^(${l})_${j}0`), lineText(zKey(l, j)));
-  }
-  const L = state.sizes.length - 1;
-  if (l === L && revealed("rule1", l, j)) lines.push(lineText(`delta^(${l})_${j}`));
-  if (l < L && revealed("rule2", l, j)) {
-    lines.push(lineText(`h'(a^(${l})_${j})`), lineText(`sum^(${l})_${j}`), lineText(`delta^(${l})_${j}`));
-  }
-  return lines.length ? lines : [`bias w^(${l})_${j}0 = ${fmt(state.weights[l - 1].b[j - 1])}; its numbers appear as you step forward`];
-}
-
-function showInfo(lines) {
-  const box = $("unit-info");
-  const items = (Array.isArray(lines) ? lines : [lines]).map((text) => {
-    const p = document.createElement("p");
-    p.textContent = text;
-    return p;
-  });
-  box.replaceChildren(...items);
 }
 
 // ---- setting a weight by hand ---------------------------------------------------------------
@@ -433,7 +295,7 @@ function bindEdit(group, name, value) {
   const open = () => {
     state.editing = { name, focus: group.getAttribute("data-key") || `${group.dataset.layer}-${group.dataset.unit}` };
     $("weight-label").textContent = `${name.endsWith("0") ? "bias" : "weight"} ${name} =`;
-    $("weight-value").value = value;
+    $("weight-value").value = Number(value.toPrecision(6));  // fixed precision, not 17 digits
     $("weight-editor").hidden = false;
     $("weight-value").focus();
     $("weight-value").select();
@@ -454,142 +316,78 @@ async function setWeight(event) {
   if (i === 0) layer.b[j - 1] = value; else layer.W[j - 1][i - 1] = value;
   state.config = { ...state.config, weights: { ...state.config.weights, [name]: value } };
   $("weight-editor").hidden = true;
-  await refreshStep();
+  state.trail.push(state.weights.map((layer) => ({ W: layer.W.map((row) => row.slice()), b: layer.b.slice() })));
+  await refreshAll();
   saveToUrl();
 }
 
 async function refreshStep() {
-  const result = await post("/api/step", { config: state.config, weights: state.weights, pattern: currentPattern() });
+  const result = await post("/api/step", { config: state.config, weights: state.weights,
+    pattern: currentPattern(), epoch: state.epoch });
   applyStep(result);
 }
 
-// ---- plots ----------------------------------------------------------------------------------
-function colourFor(p, pale = 0) {
-  // p(class 1) in [0, 1]: orange for class 0, blue for class 1; pale: mixed with white
-  const c0 = [245, 166, 35], c1 = [59, 130, 196], w = Math.max(0, Math.min(1, p));
-  const mix = c0.map((c, k) => Math.round((c + (c1[k] - c) * w) * (1 - pale) + 255 * pale));
-  return `rgb(${mix.join(",")})`;
+async function refreshAll() {
+  // after the weights change by hand: every view, not only the step
+  const result = await post("/api/refresh", { config: state.config, weights: state.weights,
+    pattern: currentPattern(), epoch: state.epoch });
+  applyEvaluation(result);
+  applyStep(result.step);
+  $("advice").textContent = saturationText();
+  if (state.surface) await showSurface();
 }
 
-function drawRegion() {
-  const canvas = $("region"), ctx = canvas.getContext("2d");
-  const { width, height } = canvas;
-  ctx.clearRect(0, 0, width, height);
-  const view = state.view, d = state.data;
-  const axes = view.axes;
-  const sx = (v) => (v - axes[0][0]) / (axes[0][axes[0].length - 1] - axes[0][0]) * width;
-  if (axes.length === 2) {
-    const sy = (v) => height - (v - axes[1][0]) / (axes[1][axes[1].length - 1] - axes[1][0]) * height;
-    const n = axes[0].length, cw = width / (n - 1), ch = height / (axes[1].length - 1);
-    const scale = regionScale(view.values);
-    view.values.forEach((v, k) => {
-      ctx.fillStyle = colourFor(scale(v), 0.6);
-      ctx.fillRect(sx(axes[0][k % n]) - cw / 2, sy(axes[1][Math.floor(k / n)]) - ch / 2, cw + 1, ch + 1);
-    });
-    const points = (X, t, hollow) => X.forEach((x, k) => dot(ctx, sx(x[0]), sy(x[1]), colourFor(scale(t[k])), hollow));
-    points(d.X, d.t, false);
-    points(d.Xv, d.tv, true);
-    axisNames(ctx, width, height, ["x1", "x2"]);
-    $("region-legend").textContent = d.kind === "classes"
-      ? "colour: the network's p(class 1) (blue) against class 0 (orange); filled dots: training, rings: validation"
-      : "colour: the network's output; filled dots: training, rings: validation";
-    return;
+function showUnitLarge(l, j) {
+  // the large view of a unit's output over the plane, under the diagram
+  if (!state.units) return;
+  const values = state.units.maps[l][j - 1];
+  const L = state.sizes.length - 1;
+  const activation = l === 0 ? "" : l === L ? state.config.output : state.config.activation;
+  const title = l === 0 ? `input ${state.options.features[state.features[j - 1]]}`
+    : l === L ? `output y_${j}` : `z of unit ${j}, layer ${l}`;
+  const canvas = $("unit-large");
+  drawUnitLarge(canvas, values, state.units.axes, activation, title);
+  canvas.dataset.unit = `${l}-${j}`;
+  $("unit-large-caption").textContent = `${title} over the input plane (the ${state.units.axes[0].length}-point grid the server evaluated)`;
+  $("unit-large-box").hidden = false;
+}
+
+// ---- the error surface of two weights; the downloads ---------------------------------------
+function weightNames() {
+  const names = [];
+  state.sizes.slice(1).forEach((n, k) => {
+    for (let j = 1; j <= n; j++) for (let i = 0; i <= state.sizes[k]; i++) names.push(`w^(${k + 1})_${j}${i}`);
+  });
+  return names;
+}
+
+function choosePair() {
+  const names = weightNames();
+  for (const [id, pick] of [["pair-a", 1], ["pair-b", 0]]) {
+    const keep = $(id).value;
+    $(id).replaceChildren(...names.map((n) => new Option(n, n)));
+    $(id).value = names.includes(keep) ? keep : names[Math.min(pick, names.length - 1)];
   }
-  const ys = view.values.filter((v) => v !== null).concat(d.t, d.tv);
-  const lo = Math.min(...ys), hi = Math.max(...ys), pad = 0.1 * (hi - lo || 1);
-  const sy = (v) => height - (v - lo + pad) / (hi - lo + 2 * pad) * height;
-  ctx.strokeStyle = "#1d4f91"; ctx.lineWidth = 2.5; ctx.beginPath();
-  view.values.forEach((v, k) => (k ? ctx.lineTo : ctx.moveTo).call(ctx, sx(axes[0][k]), sy(v)));
-  ctx.stroke();
-  d.X.forEach((x, k) => dot(ctx, sx(x[0]), sy(d.t[k]), "#f5a623", false));
-  d.Xv.forEach((x, k) => dot(ctx, sx(x[0]), sy(d.tv[k]), "#f5a623", true));
-  axisNames(ctx, width, height, ["x", "y"]);
-  $("region-legend").textContent = "line: the network's output y(x); filled dots: training, rings: validation";
+  if ($("pair-a").value === $("pair-b").value) $("pair-b").value = names.find((n) => n !== $("pair-a").value);
 }
 
-function axisNames(ctx, width, height, names) {
-  ctx.fillStyle = "#333"; ctx.font = "12px sans-serif";
-  ctx.fillText(`${names[0]} →`, width - 34, height - 6);
-  ctx.fillText(`${names[1]} ↑`, 5, 14);
+function weightValue(weights, name) {
+  const [, l, j, i] = name.match(/^w\^\((\d)\)_(\d)(\d)$/).map(Number);
+  const layer = weights[l - 1];
+  return i === 0 ? layer.b[j - 1] : layer.W[j - 1][i - 1];
 }
 
-function regionScale(values) {
-  if (state.data.kind === "classes") return (v) => v;
-  const all = values.filter((v) => v !== null).concat(state.data.t);
-  const lo = Math.min(...all), hi = Math.max(...all);
-  return (v) => (v - lo) / (hi - lo || 1);
-}
-
-function dot(ctx, x, y, colour, hollow) {
-  ctx.beginPath();
-  ctx.arc(x, y, 5, 0, 2 * Math.PI);
-  ctx.lineWidth = 2;
-  ctx.strokeStyle = hollow ? colour : "#fff";
-  ctx.fillStyle = colour;
-  if (!hollow) ctx.fill();
-  ctx.stroke();
-}
-
-function drawCurves() {
-  const canvas = $("curves"), ctx = canvas.getContext("2d");
-  const { width, height } = canvas;
-  ctx.clearRect(0, 0, width, height);
-  const { error, val_error: val } = state.history;
-  const all = error.concat(val).filter((v) => v !== null && v > 0);
-  ctx.fillStyle = "#555"; ctx.font = "12px sans-serif";
-  if (!all.length) { ctx.fillText("train to see the error fall", 10, height / 2); return; }
-  const lo = Math.log10(Math.min(...all)), hi = Math.log10(Math.max(...all));
-  const span = Math.max(hi - lo, 0.1);
-  const sx = (k) => 36 + k / Math.max(error.length - 1, 1) * (width - 44);
-  const sy = (v) => 8 + (hi - Math.log10(Math.max(v, 1e-300))) / span * (height - 28);
-  ctx.fillText(`${(10 ** hi).toPrecision(2)}`, 2, 14);
-  ctx.fillText(`${(10 ** lo).toPrecision(2)}`, 2, height - 20);
-  ctx.fillText(`epoch ${error.length}`, width - 70, height - 4);
-  const curve = (values, colour, dash) => {
-    ctx.strokeStyle = colour; ctx.setLineDash(dash); ctx.lineWidth = 2; ctx.beginPath();
-    let started = false;
-    values.forEach((v, k) => {
-      if (v === null || v <= 0) return;
-      (started ? ctx.lineTo : ctx.moveTo).call(ctx, sx(k), sy(v));
-      started = true;
-    });
-    ctx.stroke();
-    ctx.setLineDash([]);
-  };
-  canvas.dataset.first = error[0];
-  canvas.dataset.last = error[error.length - 1];
-  curve(error, "#1d4f91", []);
-  curve(val, "#c0392b", [6, 4]);
-}
-
-// ---- the worked solution and the downloads ----------------------------------------------------
-function renderSolution() {
-  const box = $("solution");
-  const parts = [];
-  for (const section of state.step.sections) {
-    const details = document.createElement("details");
-    details.open = section.lines.length <= 12;
-    const summary = document.createElement("summary");
-    summary.textContent = section.title;
-    details.append(summary);
-    if (section.note) {
-      const note = document.createElement("p");
-      note.textContent = section.note;
-      details.append(note);
-    }
-    const table = document.createElement("table");
-    table.innerHTML = "<thead><tr><th scope=col>quantity</th><th scope=col>value</th><th scope=col>rule</th><th scope=col>working</th></tr></thead>";
-    const body = document.createElement("tbody");
-    for (const line of section.lines) {
-      const row = body.insertRow();
-      for (const text of [line.key, fmt(line.value), line.formula, line.working]) row.insertCell().textContent = text;
-      row.dataset.key = line.key;
-    }
-    table.append(body);
-    details.append(table);
-    parts.push(details);
-  }
-  box.replaceChildren(...parts);
+async function showSurface() {
+  const pair = [$("pair-a").value, $("pair-b").value];
+  if (pair[0] === pair[1]) throw new Error("Error surface: pick two different weights");
+  const path = state.trail.map((w) => pair.map((name) => weightValue(w, name)));
+  const surface = await post("/api/surface", { config: state.config, weights: state.weights, pair, path });
+  state.surface = surface;
+  $("surface-box").hidden = false;
+  drawSurface($("surface"), surface, path);
+  const [[h11, h12], [, h22]] = surface.hessian;
+  $("surface-numbers").textContent = `at ŵ = (${surface.centre.map(fmt).join(", ")}): E = ${fmt(surface.E_hat)}, ` +
+    `∂E/∂w = (${surface.gradient.map(fmt).join(", ")}), H = [[${fmt(h11)}, ${fmt(h12)}], [${fmt(h12)}, ${fmt(h22)}]] (exact, by double backward)`;
 }
 
 function download(blob, name) {
@@ -626,15 +424,41 @@ function wire() {
   }));
   $("train").addEventListener("click", () => {
     if (state.running) { stopTraining(); return; }
-    if (state.epoch >= state.config.epochs) { showError(`all ${state.config.epochs} epochs are done: Reset, or raise Epochs and Build`); return; }
-    guarded(trainLoop);
+    if (state.looping) return;  // a paused run's last request is still out
+    guarded(async () => {
+      const number = Number($("epochs").value);
+      if (!Number.isInteger(number) || number < 1) throw new Error(`Epochs per Train: a whole number ≥ 1 is needed, got "${$("epochs").value}"`);
+      state.config = { ...state.config, epochs: number };
+      await trainLoop();
+    });
   });
+  $("restore-best").addEventListener("click", () => guarded(async () => {
+    state.weights = state.stopper.best_weights;
+    state.trail.push(state.weights);
+    await refreshAll();
+    saveToUrl();
+  }));
+  $("show-test").addEventListener("change", redrawPlots);
+  $("discrete").addEventListener("change", redrawPlots);
+  $("show-training-step").addEventListener("change", () => { $("training-step").open = $("show-training-step").checked; });
+  $("surface-show").addEventListener("click", () => guarded(showSurface));
+  $("surface-hide").addEventListener("click", () => { state.surface = null; $("surface-box").hidden = true; });
+  $("load-model").addEventListener("change", () => guarded(async () => {
+    const file = $("load-model").files[0];
+    if (!file) return;
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    let text = "";
+    for (let k = 0; k < bytes.length; k += 8192) text += String.fromCharCode(...bytes.subarray(k, k + 8192));
+    const loaded = await post("/api/load", { file: btoa(text) });
+    await build(loaded.config, loaded);
+    $("load-model").value = "";
+  }));
   $("one-epoch").addEventListener("click", () => guarded(() => trainChunk(1)));
   $("reset").addEventListener("click", () => guarded(() => build(state.config)));
   $("new-weights").addEventListener("click", () => guarded(() => build({
     ...state.config, seed: (state.config.seed * 7919 + 104729) % 2147483647, weights: {} })));
   $("export-model").addEventListener("click", () => guarded(async () => {
-    download(await post("/api/export", { config: state.config, weights: state.weights }, true), "playground.safetensors");
+    download(await post("/api/export", { config: state.config, weights: state.weights, epoch: state.epoch }, true), "playground.safetensors");
   }));
   $("export-md").addEventListener("click", () => download(new Blob([state.step.markdown], { type: "text/markdown" }), "solution.md"));
   $("weight-editor").addEventListener("submit", (event) => guarded(() => setWeight(event)));
@@ -663,9 +487,9 @@ async function start() {
   wire();
   const fromUrl = loadFromUrl();
   state.config = { ...state.options.defaults };
-  const initial = fromUrl ? { ...state.options.defaults, ...fromUrl } : preset("xor");
+  const initial = fromUrl ? { ...state.options.defaults, ...fromUrl.config } : preset("xor");
   try {
-    await build(initial);
+    await build(initial, fromUrl && fromUrl.weights ? fromUrl : null);
   } catch (err) {
     showError(`the link's experiment could not be built: ${err.message}`);
     await build(preset("xor"));

@@ -1,6 +1,14 @@
-"""Reading CSV files for the CLI, with errors that name the column and row: a UTF-8 byte-order
-mark is dropped, the delimiter is detected from the header (or given), empty cells are reported
-as missing values, and a column of names stays text (class labels)."""
+r"""Reading and writing CSV files, for the command line and the playground alike, with errors that
+name the column and row: a UTF-8 byte-order mark is dropped, the delimiter is detected from the
+header (or given), empty cells are reported as missing values, and a column of names stays text
+(class labels).
+
+Example:
+    >>> from deltagrad.data.csvfile import parse_csv
+    >>> parse_csv("x1;x2;t\n0;1;1\n1;1;0\n")
+    (['x1', 'x2', 't'], array([[0., 1., 1.],
+           [1., 1., 0.]]))
+"""
 
 from __future__ import annotations
 
