@@ -11,8 +11,9 @@ from .logic import logic
 from .questions import SPECS, hidden_unit, network, question
 from .rules import hidden_delta
 from .solution import Line, Section, Solution
-from .spec import build, build_recurrent, is_recurrent, load_spec
+from .spec import KINDS, build, build_recurrent, is_recurrent, load_spec, solve
 
-__all__ = ["SPECS", "SUPPORTED", "Line", "Section", "Solution", "attention_head", "backprop",
-           "bptt", "build", "build_recurrent", "conv_unit", "hidden_delta", "hidden_unit",
-           "is_recurrent", "layers_of", "load_spec", "logic", "network", "question"]
+__all__ = ["KINDS", "SPECS", "SUPPORTED", "Line", "Section", "Solution", "attention_head",
+           "backprop", "bptt", "build", "build_recurrent", "conv_unit", "hidden_delta",
+           "hidden_unit", "is_recurrent", "layers_of", "load_spec", "logic", "network",
+           "question", "solve"]
