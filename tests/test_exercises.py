@@ -396,7 +396,8 @@ def test_latex_has_no_unescaped_specials_and_compiles_where_pdflatex_is(kind, tm
             continue
         (tmp_path / "sheet.tex").write_text(latex, encoding="utf-8")
         run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
-                              "sheet.tex"], cwd=tmp_path, capture_output=True, text=True)
+                              "sheet.tex"], cwd=tmp_path, capture_output=True, text=True,
+                             timeout=120)
         assert run.returncode == 0, run.stdout[-2000:]
     if shutil.which("pdflatex") is None:
         pytest.skip("pdflatex is not installed: the LaTeX was checked for offenders only")
