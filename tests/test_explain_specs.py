@@ -60,7 +60,7 @@ def test_every_kind_refuses_nan_text_and_ragged_rows_naming_the_field(kind):
     texted = flat.tolist()
     (texted[0] if flat.ndim == 2 else texted)[0] = "0.5"
     where = f"{field}[0][0]" if flat.ndim == 2 else f"{field}[0]"
-    with pytest.raises(ValueError, match=rf"spec: {where.replace('[', '[[]')} must be numbers, "
+    with pytest.raises(ValueError, match=rf"spec: {where.replace('[', '[[]')} must be a number, "
                                          rf"got '0.5'"):
         dg.explain.solve({**GOOD[kind], field: texted})
     ragged = flat.tolist()
@@ -146,7 +146,8 @@ def test_conv_unit_spec_with_channels_and_kernels_equals_torch():
         dg.explain.solve({**spec, "bias": [0.0, 1.0]})
     with pytest.raises(ValueError, match=r"spec: stride must be an integer ≥ 1, got 0"):
         dg.explain.solve({**spec, "stride": 0})
-    with pytest.raises(ValueError, match=r"j must be an integer in \[0, 2\], got 3"):
+    with pytest.raises(ValueError, match=r"spec: j must be an integer in \[0, 2\] \(the feature "
+                                         r"map has 3 rows\), got 3"):
         dg.explain.solve({**spec, "j": 3})
 
 

@@ -124,7 +124,7 @@ def match_shape(array: np.ndarray, name: str, shape, bound: dict, dims: dict) ->
             sources.append(f"{symbol} = {bound[symbol][0]} {dims.get(symbol, '')} from "
                            f"{bound[symbol][1]}".replace("  ", " "))
     if tuple(expected) != array.shape:
-        symbols = f"({', '.join(map(str, shape))})"
+        symbols = f"({', '.join(map(str, shape))}{',' * (len(shape) == 1)})"
         raise ValueError(f"{OWNER}: {name} has shape {array.shape}; expected {tuple(expected)} "
                          f"= {symbols}, " + "; ".join(dict.fromkeys(sources)))
     for symbol, size in zip(shape, array.shape):
@@ -182,7 +182,8 @@ def _nested_shape(value, path: str, owner: str = OWNER) -> tuple:
                                  f"rows of equal length: {path}[{i}] has shape {s}, "
                                  f"{path}[0] has shape {shapes[0]}")
         return (len(value),) + shapes[0]
-    raise ValueError(f"{owner}: {path} must be numbers, got {value!r}")
+    what = "a number" if path.endswith("]") else "numbers"
+    raise ValueError(f"{owner}: {path} must be {what}, got {value!r}")
 
 
 def integer(low: int = 0, high: int | None = None) -> Callable:

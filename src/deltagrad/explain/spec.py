@@ -158,7 +158,7 @@ def load_spec(source) -> dict:
         spec = dict(source)
     else:
         text = str(source)
-        if not text.lstrip().startswith("{"):
+        if not text.lstrip().startswith(("{", "[")):
             with open(text, encoding="utf-8") as handle:
                 text = handle.read()
         try:
@@ -245,6 +245,15 @@ def build_conv_unit(spec: dict) -> dict:
                          f"{image.shape[1]}×{image.shape[2]} in its {' and '.join(too_small)}")
     conv.weight.data[...] = kernel
     conv.bias.data[...] = bias
+    rows, cols = ((size + 2 * pad - m) // step + 1 for size, pad, m, step in zip(
+        image.shape[1:], conv.padding, (kh, kw), conv.stride))
+    limits = {"j": (rows, f"the feature map has {rows} rows"),
+              "k": (cols, f"the feature map has {cols} columns"),
+              "feature": (n_kernels, f"there are {n_kernels} kernels")}
+    for name, (size, why) in limits.items():
+        if values[name] >= size:
+            raise ValueError(f"{OWNER}: {name} must be an integer in [0, {size - 1}] ({why}), "
+                             f"got {values[name]}")
     return {"model": conv, "image": image, "j": values["j"], "k": values["k"],
             "feature": values["feature"], "activation": values["activation"]}
 
