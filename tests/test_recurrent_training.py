@@ -135,6 +135,12 @@ def test_state_jacobians_refuses_bad_input():
         dg.analysis.state_jacobians(nn.LSTM(1, 2, num_layers=2), np.zeros((3, 1)))
     with pytest.raises(ValueError, match="h0 must be 2 finite numbers"):
         dg.analysis.state_jacobians(nn.LSTM(1, 2), np.zeros((3, 1)), h0=[0.0, 0.0, 1.0])
+    with pytest.raises(ValueError, match="h0 must be 2 finite numbers"):
+        dg.analysis.state_jacobians(nn.GRU(1, 2), np.zeros((3, 1)), h0="zeros")
+    with pytest.raises(ValueError, match="x contains NaN or infinite values"):
+        dg.analysis.state_jacobians(nn.GRU(1, 2), np.full((3, 1), np.nan))
+    with pytest.raises(TypeError, match=r"x must be one sequence of numbers \(T, 1\)"):
+        dg.analysis.state_jacobians(nn.RNN(1, 2), [["a"], ["b"]])
 
 
 def _exploding_run(clip):

@@ -105,7 +105,13 @@ def state_jacobians(layer, x, h0=None) -> StateJacobians:
     if layer.num_layers != 1:
         raise ValueError(f"state_jacobians: analyses one layer; {layer!r} has "
                          f"{layer.num_layers}")
-    x = np.asarray(x.data if isinstance(x, Tensor) else x, dtype=layer.dtype)
+    try:
+        x = np.asarray(x.data if isinstance(x, Tensor) else x, dtype=layer.dtype)
+    except (TypeError, ValueError):
+        raise TypeError(f"state_jacobians: x must be one sequence of numbers (T, "
+                        f"{layer.input_size}), got {type(x).__name__}") from None
+    if not np.all(np.isfinite(x)):
+        raise ValueError("state_jacobians: x contains NaN or infinite values")
     if x.ndim == 2:
         x = x[None]
     if x.ndim != 3 or x.shape[0] != 1 or x.shape[2] != layer.input_size or x.shape[1] == 0:
@@ -131,7 +137,10 @@ def state_jacobians(layer, x, h0=None) -> StateJacobians:
 
 
 def _initial(h0, layer) -> np.ndarray:
-    h0 = np.asarray(h0.data if isinstance(h0, Tensor) else h0, dtype=layer.dtype)
+    try:
+        h0 = np.asarray(h0.data if isinstance(h0, Tensor) else h0, dtype=layer.dtype)
+    except (TypeError, ValueError):
+        h0 = np.full(0, np.nan)
     if h0.size != layer.hidden_size or not np.all(np.isfinite(h0)):
         raise ValueError(f"state_jacobians: h0 must be {layer.hidden_size} finite numbers (one "
                          f"per hidden unit), got shape {h0.shape}")
