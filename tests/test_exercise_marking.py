@@ -116,3 +116,15 @@ def test_the_json_template_does_not_carry_the_answer_key(tmp_path, capsys):
     assert "answer_key" not in out.read_text(encoding="utf-8")
     key = json.loads((tmp_path / "sheet.key.json").read_text(encoding="utf-8"))
     assert key["answer_key"]["2"] == dg.exercises.generate("backprop", 7, 2, 2).answers()
+
+
+@pytest.mark.parametrize("kind", ["forward", "backprop", "bptt", "conv", "attention"])
+def test_every_kind_marks_its_answer_key_written_as_the_sheet_prints_it(kind):
+    """Each key as the sheet prints it (pretty) and each number as text with 6 decimals: all
+    right, nothing missing."""
+    from deltagrad.exercises.exercise import pretty
+
+    exercise = dg.exercises.generate(kind, 3, 3, 1)
+    given = {pretty(key): f"{value:.6f}" for key, value in exercise.answers().items()}
+    [marking] = dg.exercises.check({"1": given}, seed=3, kind=kind, difficulty=3)
+    assert marking.ok and marking.right == len(exercise.asked)

@@ -100,8 +100,8 @@ def _summary(markings) -> str:
     if absent:
         text += f"; exercise{'s' * (len(absent) > 1)} {', '.join(absent)} not answered"
     if answered >= 3 and right == 0:
-        text += ("; none of the answers is right: were they checked against the sheet's "
-                 "seed and difficulty (printed at its top)?")
+        return text + ("; none of the answers is right: were they checked against the "
+                       "sheet's seed and difficulty (printed at its top)?\n")
     return text + ".\n"
 
 
