@@ -1,7 +1,9 @@
 """Worked solutions (§2.1.3, §3.1–3.4, §5.3, §9.3): every a, z, δ, gradient and update, shown
 the way the notes show them (and one convolutional unit, eq. 7.3), as text, Markdown, LaTeX or
 JSON — with the engine's own numbers; ``bptt`` does backpropagation through time for an RNN,
-``attention_head`` one attention head (eq. 11.1–11.3) and its backward pass."""
+``attention_head`` one attention head (eq. 11.1–11.3) and its backward pass. ``solve`` works
+out any of them from a JSON spec (``KINDS``: mlp, rnn, conv_unit, attention_head;
+``docs/explain-spec.md``), as ``deltagrad explain SPEC.json`` does."""
 
 from .attention import attention_head
 from .backprop import SUPPORTED, backprop, layers_of
