@@ -35,5 +35,5 @@ def test_debug_shows_the_traceback(capsys):
 
 def test_python_dash_m_and_help_with_an_example():
     result = subprocess.run([sys.executable, "-m", "deltagrad", "logic", "--help"],
-                            capture_output=True, text=True, check=True)
+                            capture_output=True, text=True, check=True, timeout=120)
     assert 'example: deltagrad logic "x1 xor x2 xor x3"' in result.stdout

@@ -89,7 +89,7 @@ def test_logic_help_says_what_minimal_minimises(capsys):
         " ".join(capsys.readouterr().out.split())
 
 
-def test_a_closed_pipe_ends_quietly(iris_csv, tmp_path):
+def test_a_closed_pipe_ends_quietly(iris_csv, tmp_path, spawn):
     """``deltagrad predict … | head -1``: the reader leaves after one line; no traceback, no
     'Exception ignored' message, the SIGPIPE status (or 0 when all was written in time)."""
     path, X, y = iris_csv
@@ -97,8 +97,8 @@ def test_a_closed_pipe_ends_quietly(iris_csv, tmp_path):
                  [list(x) + [SPECIES[c]] for x, c in zip(np.tile(X, (40, 1)), np.tile(y, 40))])
     model = str(tmp_path / "m.safetensors")
     assert main(["train", path, "--target", "species", "--epochs", "2", "--out", model]) == 0
-    process = subprocess.Popen([sys.executable, "-m", "deltagrad", "predict", model, big],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env())
+    process = spawn([sys.executable, "-m", "deltagrad", "predict", model, big],
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env())
     assert process.stdout.readline().startswith(b"prediction,")
     process.stdout.close()
     err = process.stderr.read().decode()
@@ -106,12 +106,14 @@ def test_a_closed_pipe_ends_quietly(iris_csv, tmp_path):
     assert err == ""
 
 
-def test_ctrl_c_ends_with_one_line_and_status_130(iris_csv):
+def test_ctrl_c_ends_with_one_line_and_status_130(iris_csv, spawn):
+    """The child trains for 1,000,000 epochs unless Ctrl-C stops it: ``spawn`` kills it after
+    60 s or when the test ends, so a child that ignored SIGINT cannot outlive the test."""
     path, _, _ = iris_csv
     code = ("import sys; from deltagrad.cli import main; "
             "import deltagrad.data, deltagrad.callbacks, deltagrad.io, deltagrad.data.csvfile; "
             "print('ready', flush=True); sys.exit(main(sys.argv[1:]))")  # imports done first
-    process = subprocess.Popen(
+    process = spawn(
         [sys.executable, "-c", code, "train", path, "--target", "species", "--epochs", "1000000",
          "--no-early-stopping", "--out", os.devnull + ".never"], stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, env=_env())

@@ -124,7 +124,7 @@ def test_latex_is_amsmath_and_compiles_where_pdflatex_is_installed(tmp_path):
         pytest.skip("pdflatex is not installed here: the LaTeX was checked for structure only")
     (tmp_path / "q1.tex").write_text(latex, encoding="utf-8")
     subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "q1.tex"],
-                   cwd=tmp_path, check=True, capture_output=True)
+                   cwd=tmp_path, check=True, capture_output=True, timeout=120)
     assert (tmp_path / "q1.pdf").exists()
 
 

@@ -142,5 +142,5 @@ def test_import_deltagrad_loads_no_heavy_dependency_until_asked():
         print(all(m in sys.modules for m in ["deltagrad.analysis", "deltagrad.data"]))
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.split("\n")
+                         check=True, timeout=120).stdout.split("\n")
     assert out[0] == "[]" and out[1] == "True", out

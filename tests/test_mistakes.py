@@ -214,7 +214,7 @@ def test_pairing_refuses_what_it_cannot_judge(args, error, words):
 
 
 @pytest.mark.parametrize("kwargs, words", [
-    (dict(x=[np.nan, 0.5]), r"explain: x contains NaN or infinite values: \[nan, 0\.5\]"),
+    (dict(x=[np.nan, 0.5]), r"explain: x contains NaN or infinite values \(x\[0\] is nan\)"),
     (dict(t=[np.inf]), r"explain: t contains NaN or infinite values"),
     (dict(lr=np.nan), r"explain: lr must be a finite number > 0, got nan"),
     (dict(x="1 0.5"), r"explain: x must be numbers, got '1 0\.5'"),

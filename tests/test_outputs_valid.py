@@ -58,7 +58,8 @@ def test_latex_compiles_with_pdflatex(tmp_path):
         path = tmp_path / f"{name.replace(' ', '_')}.tex"
         path.write_text(solution.to_latex(standalone=True), encoding="utf-8")
         result = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
-                                 path.name], cwd=tmp_path, capture_output=True, text=True)
+                                 path.name], cwd=tmp_path, capture_output=True, text=True,
+                                timeout=120)
         assert result.returncode == 0, (name, result.stdout[-1500:])
 
 

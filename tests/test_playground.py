@@ -224,23 +224,20 @@ def _non_loopback_address():
     return None if found.startswith("127.") else found
 
 
-def test_the_command_prints_its_address_and_serves_the_page():
+def test_the_command_prints_its_address_and_serves_the_page(spawn):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "deltagrad", "playground", "--port",
-                                str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, cwd=ROOT)
-    try:
-        line = process.stdout.readline()
-        assert f"http://127.0.0.1:{port}/" in line
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        connection.request("GET", "/")
-        assert connection.getresponse().status == 200
-        connection.close()
-    finally:
-        process.terminate()
-        process.communicate(timeout=30)
+    process = spawn([sys.executable, "-m", "deltagrad", "playground", "--port", str(port)],
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    line = process.stdout.readline()
+    assert f"http://127.0.0.1:{port}/" in line
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", "/")
+    assert connection.getresponse().status == 200
+    connection.close()
+    process.terminate()  # the server's own way out; spawn kills it if that does not end it
+    process.wait(timeout=30)
 
 
 def test_the_package_ships_the_page():

@@ -43,6 +43,16 @@ def browser():
         browser.close()
 
 
+@pytest.fixture(autouse=True)
+def _pages_end_with_the_test(request):
+    """Every page a test opened is closed when it ends, passed or failed: a page left open
+    would go on training in the module's browser while the next tests run."""
+    yield
+    if "browser" in request.fixturenames:
+        for context in request.getfixturevalue("browser").contexts:
+            context.close()
+
+
 def open_page(browser, url, viewport=DESKTOP):
     page = browser.new_page(viewport=viewport)
     errors = []

@@ -50,22 +50,97 @@ def test_jacobian_norms_vanish_or_explode_at_the_rate_gamma1(gamma1):
 
 def test_lstm_cell_path_is_the_product_of_forget_gates():
     """cell_path[k] = ∏_{i>k} f⁽ⁱ⁾ (eq. 10.7): with W_hh = 0, W_xh = 0 every forget gate is
-    σ(b_f) = σ(1) (the initial forget bias), so cell_path[k] = σ(1)^(T−k)."""
+    σ(b_f) = σ(1) (the initial forget bias; the other biases 0), so cell_path[k] = σ(1)^(T−k).
+    Then the gates do
+    not depend on h: ∂h⁽ⁱ⁾/∂h⁽ⁱ⁻¹⁾ = 0 = ∂C⁽ⁱ⁾/∂h⁽ⁱ⁻¹⁾, ∂C⁽ⁱ⁾/∂C⁽ⁱ⁻¹⁾ = diag(f), and with
+    C̃ = tanh 0 = 0 the cell stays 0, so ∂h⁽ⁱ⁾/∂C⁽ⁱ⁻¹⁾ = diag(o (1 − tanh² C) f) = σ(0) σ(1):
+    the true Jacobian's C-block is the cell path, the h-block vanishes."""
     lstm = nn.LSTM(1, 3, rng=0)
     lstm.W_hh.data[:] = 0.0
     lstm.W_xh.data[:] = 0.0
+    lstm.b_h.data[:] = 0.0
+    lstm.b_h.data[3:6] = 1.0  # the forget gates' bias, as initialised
     J = dg.analysis.state_jacobians(lstm, np.ones((5, 1)))
     sigma1 = 1 / (1 + np.exp(-1.0))
     np.testing.assert_allclose(J.cell_path, (sigma1 ** J.gaps)[:, None] * np.ones(3),
                                rtol=1e-12)
-    np.testing.assert_allclose(J.steps, 0.0)  # no path from h⁽ⁱ⁻¹⁾ when W_hh = 0
+    np.testing.assert_allclose(J.steps[:, :, :3], 0.0)  # no path from h⁽ⁱ⁻¹⁾ when W_hh = 0
+    np.testing.assert_allclose(J.steps[:, 3:, 3:], np.broadcast_to(sigma1 * np.eye(3),
+                                                                   (5, 3, 3)), rtol=1e-15)
+    np.testing.assert_allclose(J.steps[:, :3, 3:], np.broadcast_to(0.5 * sigma1 * np.eye(3),
+                                                                   (5, 3, 3)), rtol=1e-15)
+    for k in range(5):
+        np.testing.assert_allclose(J.to_last[k, 3:, 3:], np.diag(J.cell_path[k]), rtol=1e-14)
+
+
+def _torch_state_jacobian(layer, x, k):
+    """∂s⁽ᵀ⁾/∂s⁽ᵏ⁾ by torch.autograd.functional.jacobian in float64: torch's own LSTM/GRU
+    cell with our weights run from the state (h⁽ᵏ⁾, C⁽ᵏ⁾) its first k steps reached."""
+    torch = pytest.importorskip("torch")
+    lstm = isinstance(layer, nn.LSTM)
+    D = layer.hidden_size
+    cell = (torch.nn.LSTMCell if lstm else torch.nn.GRUCell)(layer.input_size, D,
+                                                             dtype=torch.float64)
+    b_hh = np.zeros_like(layer.b_h.data)
+    if not lstm:
+        b_hh[2 * D:] = layer.b_hn.data
+    with torch.no_grad():
+        cell.weight_ih.copy_(torch.tensor(layer.W_xh.data))
+        cell.weight_hh.copy_(torch.tensor(layer.W_hh.data))
+        cell.bias_ih.copy_(torch.tensor(layer.b_h.data))
+        cell.bias_hh.copy_(torch.tensor(b_hh))
+    xs = torch.tensor(x)
+
+    def run(state, start, stop):
+        h, c = (state[:D], state[D:]) if lstm else (state, None)
+        for i in range(start, stop):
+            out = cell(xs[i][None], (h[None], c[None]) if lstm else h[None])
+            h, c = (out[0][0], out[1][0]) if lstm else (out[0], None)
+        return torch.cat([h, c]) if lstm else h
+
+    with torch.no_grad():
+        reached = run(torch.zeros(2 * D if lstm else D, dtype=torch.float64), 0, k)
+    jac = torch.autograd.functional.jacobian(lambda s: run(s, k, len(x)), reached)
+    return jac.numpy()
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_state_jacobians_of_gated_layers_are_torch_autograd_s(kind):
+    """The true ∂s⁽ᵀ⁾/∂s⁽ᵏ⁾ over 30 steps, s = (h, C) for the LSTM (both paths) and h for the
+    GRU, equals torch's autograd Jacobian of the same map in float64. The product of the
+    per-step ∂h/∂h alone (the old answer) misses the cell path by orders of magnitude."""
+    layer = getattr(nn, kind)(2, 3, rng=0)
+    x = np.random.default_rng(1).normal(size=(30, 2))
+    J = dg.analysis.state_jacobians(layer, x)
+    for k in (0, 12, 29):
+        expected = _torch_state_jacobian(layer, x, k)
+        np.testing.assert_allclose(J.to_last[k], expected, rtol=1e-9, atol=1e-15,
+                                   err_msg=f"ours vs torch at k = {k}")
+        assert J.norms[k] == pytest.approx(np.linalg.norm(expected, 2), rel=1e-9)
+    if kind == "LSTM":
+        h_only = J.steps[0, :3, :3]
+        for step in J.steps[1:]:
+            h_only = step[:3, :3] @ h_only
+        assert np.linalg.norm(h_only, 2) < 1e-6 * np.linalg.norm(J.hidden[0], 2)
 
 
 def test_state_jacobians_refuses_bad_input():
-    with pytest.raises(TypeError, match="nn.RNN or nn.LSTM"):
+    with pytest.raises(TypeError, match="nn.RNN, nn.LSTM or nn.GRU"):
         dg.analysis.state_jacobians(nn.Linear(2, 2), np.zeros((3, 2)))
     with pytest.raises(ValueError, match="one sequence"):
         dg.analysis.state_jacobians(nn.RNN(1, 2), np.zeros((2, 3, 1)))
+    with pytest.raises(ValueError, match=r"one sequence \(T, 1\)"):
+        dg.analysis.state_jacobians(nn.GRU(1, 2), np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="analyses one layer"):
+        dg.analysis.state_jacobians(nn.LSTM(1, 2, num_layers=2), np.zeros((3, 1)))
+    with pytest.raises(ValueError, match="h0 must be 2 finite numbers"):
+        dg.analysis.state_jacobians(nn.LSTM(1, 2), np.zeros((3, 1)), h0=[0.0, 0.0, 1.0])
+    with pytest.raises(ValueError, match="h0 must be 2 finite numbers"):
+        dg.analysis.state_jacobians(nn.GRU(1, 2), np.zeros((3, 1)), h0="zeros")
+    with pytest.raises(ValueError, match="x contains NaN or infinite values"):
+        dg.analysis.state_jacobians(nn.GRU(1, 2), np.full((3, 1), np.nan))
+    with pytest.raises(TypeError, match=r"x must be one sequence of numbers \(T, 1\)"):
+        dg.analysis.state_jacobians(nn.RNN(1, 2), [["a"], ["b"]])
 
 
 def _exploding_run(clip):

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from .. import _validate as check
 from ._args import checked
@@ -20,8 +21,8 @@ def add_arguments(parser) -> None:
                         help="mark the answers in ANSWERS.json instead of printing a sheet")
     parser.add_argument("--kind", choices=list(KINDS), default=None,
                         help="what to practise (default backprop; check: the file's)")
-    parser.add_argument("--count", type=checked(check.positive_int, maximum=1000), default=10,
-                        help="how many exercises")
+    parser.add_argument("--count", type=checked(check.positive_int, maximum=1000), default=None,
+                        help="how many exercises (default 10; check: the file's count)")
     parser.add_argument("--seed", type=checked(check.seed), default=None,
                         help="the sheet's seed (default: a fresh one, printed on the sheet)")
     parser.add_argument("--difficulty", type=int, choices=[1, 2, 3], default=None,
@@ -51,9 +52,26 @@ def run(args) -> int:
     fmt = args.format or "markdown"
     if fmt == "text":
         raise ValueError("--format text is for check; a sheet is markdown, latex, html or json")
-    exercises = sheet(args.kind or "backprop", args.count, args.seed, args.difficulty or 2)
+    exercises = sheet(args.kind or "backprop", args.count or 10, args.seed,
+                      args.difficulty or 2)
     _write(render(exercises, fmt, args.answers), args.out)
+    if fmt == "json" and args.answers == "separate":
+        _write_key(exercises, args.out)
     return 0
+
+
+def _write_key(exercises, out: str | None) -> None:
+    """The JSON answer key goes to its own file, never into the template a student fills."""
+    from ..exercises.render import answer_key
+
+    if out is None:
+        print("the answer key is not in the answers template; give --out SHEET.json to write "
+              "it beside the sheet as SHEET.key.json (or --answers inline for one file with "
+              "both)", file=sys.stderr)
+        return
+    stem = out[:-5] if out.endswith(".json") else out
+    _write(answer_key(exercises), stem + ".key.json")
+    print(f"the answer key is in {stem}.key.json", file=sys.stderr)
 
 
 def _check(args) -> int:
@@ -62,16 +80,29 @@ def _check(args) -> int:
     fmt = args.format or "text"
     if fmt not in ("text", "json"):
         raise ValueError(f"--format {fmt} is for sheets; check prints text or json")
-    markings = mark(args.action[1], seed=args.seed, kind=args.kind, difficulty=args.difficulty)
+    markings = mark(args.action[1], seed=args.seed, kind=args.kind, difficulty=args.difficulty,
+                    count=args.count)
     if fmt == "json":
         text = json.dumps([m.to_dict() for m in markings], indent=2, ensure_ascii=False) + "\n"
     else:
-        right = sum(m.right for m in markings)
-        answered = sum(len(m.marks) for m in markings)
-        text = "\n\n".join(m.to_text() for m in markings) + \
-            f"\n\n{right} of {answered} answers right in {len(markings)} exercise(s).\n"
+        text = "\n\n".join(m.to_text() for m in markings) + "\n\n" + _summary(markings)
     _write(text, args.out)
     return 0 if all(m.ok for m in markings) else 1
+
+
+def _summary(markings) -> str:
+    """``"6 of 14 answers right in 2 exercises; exercise 2 not answered."``"""
+    right = sum(m.right for m in markings)
+    answered = sum(len(m.marks) for m in markings)
+    asked = sum(len(m.marks) + len(m.missing) for m in markings)
+    absent = [str(m.number) for m in markings if not m.marks]
+    text = f"{right} of {asked} answers right in {len(markings)} exercise(s)"
+    if absent:
+        text += f"; exercise{'s' * (len(absent) > 1)} {', '.join(absent)} not answered"
+    if answered >= 3 and right == 0:
+        return text + ("; none of the answers is right: were they checked against the "
+                       "sheet's seed and difficulty (printed at its top)?\n")
+    return text + ".\n"
 
 
 def _write(text: str, out: str | None) -> None:

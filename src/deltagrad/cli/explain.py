@@ -1,6 +1,7 @@
 """``deltagrad explain``: a worked solution of a forward and backward pass, printed like the
-notes — for a network given as a JSON spec (an RNN spec gives backpropagation through time,
-§9.3), or for the practice questions of §3.4."""
+notes — for a worked example given as a JSON spec (an MLP, an RNN through time §9.3, one
+convolutional unit §7, one attention head §11; docs/explain-spec.md), or for the practice
+questions of §3.4."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ EXAMPLE = "deltagrad explain --question 1 --format markdown --precision 4"
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("spec", nargs="?", help="a JSON spec: sizes, activations, weights, "
-                                                "biases, x, t, loss, lr; or an RNN: W_xh, "
-                                                "W_hh, b_h, W_hy, b_y, xs, ys, lr")
+    parser.add_argument("spec", nargs="?", help="a JSON spec of a worked example, of kind mlp "
+                                                "(sizes, weights, biases, x, t, ...), rnn "
+                                                "(W_xh, W_hh, b_h, W_hy, b_y, xs, ys, ...), "
+                                                "conv_unit (image, kernel, j, k, ...) or "
+                                                "attention_head (q, k, v, ...); see "
+                                                "docs/explain-spec.md")
     parser.add_argument("--question", choices=["1", "2", "3"],
                         help="solve a practice question of §3.4 instead")
     parser.add_argument("--format", choices=["text", "markdown", "latex", "json"],
@@ -27,21 +31,14 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from ..explain import backprop, bptt, build, build_recurrent, is_recurrent, load_spec, \
-        question
+    from ..explain import question, solve
 
     if (args.spec is None) == (args.question is None):
         raise ValueError("give either a SPEC.json or --question 1|2|3")
     if args.question is not None:
         solution = question(args.question, precision=args.precision, lr=args.lr)
-    elif is_recurrent(spec := load_spec(args.spec)):
-        rnn, out, xs, ys, lr = build_recurrent(spec)
-        solution = bptt(rnn, out, xs, ys, lr=args.lr if args.lr is not None else lr,
-                        precision=args.precision)
     else:
-        model, x, t, loss, lr = build(spec)
-        solution = backprop(model, x, t, loss=loss, lr=args.lr if args.lr is not None else lr,
-                            precision=args.precision)
+        solution = solve(args.spec, lr=args.lr, precision=args.precision)
     if args.format == "latex":  # a document that compiles as it is
         print(solution.to_latex(precision=args.precision, standalone=True), end="")
         return 0

@@ -17,6 +17,20 @@ def pretty(name: str) -> str:
         .replace("yhat", "ŷ")
 
 
+def plain(name: str) -> str:
+    """A quantity's name as a sheet prints it back to the answer key's: ``δ^(1)_2`` →
+    ``delta^(1)_2``, ``∂E/∂w^(1)_11`` → ``dE/dw^(1)_11``, ``w^(2)_11 (new)`` → ``w^(2)_11
+    new`` (the inverse of :func:`pretty`; ``$`` signs and spaces around it dropped).
+
+    Example:
+        >>> plain("$δ^(2)_1$"), plain("∂E/∂w^(1)_21"), plain("w^(2)_10 (new)")
+        ('delta^(2)_1', 'dE/dw^(1)_21', 'w^(2)_10 new')
+    """
+    name = name.strip().strip("$").strip()
+    return name.replace("∂E/∂", "dE/d").replace("δ", "delta").replace(" (new)", " new") \
+        .replace("ŷ", "yhat").replace("′", "'")
+
+
 def grouped_tasks(asked: list, groups: list) -> list:
     """One task per group ``(text, belongs)`` that has asked quantities: the text, then those
     quantities as ``$name$`` in the order asked."""

@@ -3,21 +3,24 @@ step where it diverges, named as one of the common mistakes when one explains it
 
 A common mistake is recomputed *locally*: the quantity from the right values it depends on,
 with one slip — a wrong derivative (z(1 − z) for tanh, h′ at a instead of z, h′ left out), a
-sign error in δ, a forgotten bias, a transposed weight index, the ½ of eq. 2.5 left out, the
+sign error in δ, a forgotten bias (the unit's own, or a hidden unit's bias carried forward
+into every later a, z, y and E), a transposed weight index, the ½ of eq. 2.5 left out, the
 pre-activation in place of z, η left out or the step taken uphill. The student's number is
 matched against these within the tolerance.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import losses as _losses
 from ..nn.activation import ACTIVATIONS
 from ..tensor import Tensor
-from .exercise import pretty
+from .exercise import plain, pretty
 
 _UNIT = re.compile(r"^(a|z|delta)\^\((\d+)\)_(\d+)$")
 _WEIGHT = re.compile(r"^(dE/dw|w)\^\((\d+)\)_(\d)(\d)( new)?$")
@@ -75,9 +78,12 @@ class Marking:
                 "diagnosis": self.diagnosis}
 
     def to_text(self) -> str:
+        if not self.marks and self.missing:
+            return (f"Exercise {self.number}: not answered ({len(self.missing)} answers "
+                    f"missing: {', '.join(map(pretty, self.missing))})")
         head = f"Exercise {self.number}: {self.right} of {len(self.marks)} answers right"
-        lines = [head + (f", {len(self.missing)} not answered ({', '.join(self.missing)})"
-                         if self.missing else "")]
+        lines = [head + (f", {len(self.missing)} not answered "
+                         f"({', '.join(map(pretty, self.missing))})" if self.missing else "")]
         lines += [f"  {'✓' if m.right else '✗'} {pretty(m.key)} = {_show(m.given)}" +
                   ("" if m.right else f"   (expected {_show(m.expected)})") for m in self.marks]
         if self.first_wrong is not None:
@@ -92,9 +98,11 @@ def _show(value) -> str:
 # ---- the network kinds ----------------------------------------------------------------------
 def mark_numbers(exercise, answers: dict) -> Marking:
     """Mark numeric answers ``{quantity name: number}`` against the solution; any quantity of
-    the solution may be given (intermediate ones such as ``sum^(1)_2`` help the diagnosis)."""
+    the solution may be given (intermediate ones such as ``sum^(1)_2`` help the diagnosis),
+    named as in the answer key (``delta^(2)_1``) or as the sheet prints it (``δ^(2)_1``);
+    a number may be written as text (``"0.7219"``), and ``null`` or ``""`` is left blank."""
     values = exercise.solution.to_dict()
-    given = _numbers(answers, values, exercise.number)
+    given = _numbers(answers, values, exercise)
     marking = Marking(exercise.number)
     for key in values:  # the solution's order is the order of working
         if key in given:
@@ -118,20 +126,70 @@ def check_keys(answers, known, number: int, form: str, names: str) -> None:
         raise ValueError(f"exercise {number}: unknown quantity {unknown[0]!r}; {names}")
 
 
-def _numbers(answers: dict, values: dict, number: int) -> dict:
-    check_keys(answers, values, number, "{quantity: number}",
-               f"this exercise has {', '.join(list(values)[:6])}, … (the names in its "
-               "answer key)")
-    out = {}
+def _numbers(answers, values: dict, exercise) -> dict:
+    """``{answer-key name: float}`` of the answers given (blanks left out)."""
+    number = exercise.number
+    if not isinstance(answers, dict):
+        raise ValueError(f"exercise {number}: answers must be an object {{quantity: number}}, "
+                         f"got {type(answers).__name__}")
+    out, written = {}, {}
     for key, value in answers.items():
-        if value is None:  # left blank
-            continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)) \
-                or not np.isfinite(value):
-            raise ValueError(f"exercise {number}: the answer for {key!r} must be a number, "
-                             f"got {value!r}")
-        out[key] = float(value)
+        name = key if key in values else plain(str(key))
+        if name not in values:
+            raise ValueError(_unknown(str(key), values, exercise))
+        if name in written:
+            raise ValueError(f"exercise {number}: {written[name]!r} and {key!r} both answer "
+                             f"{pretty(name)}; give it once")
+        written[name] = key
+        answer = _answer_number(value, key, number)
+        if answer is not None:
+            out[name] = answer
     return out
+
+
+def _answer_number(value, key, number: int) -> float | None:
+    """An answer as a float: a number, or text holding one; None or blank text: unanswered."""
+    if value is None or isinstance(value, str) and not value.strip():
+        return None
+    number_value = value
+    if isinstance(value, str):
+        try:
+            number_value = float(value.strip())
+        except ValueError:
+            number_value = None
+    if isinstance(number_value, bool) or not isinstance(number_value, (int, float)) \
+            or not np.isfinite(number_value):
+        hint = " (write decimals with a point: 0.7219)" \
+            if isinstance(value, str) and "," in value else ""
+        raise ValueError(f"exercise {number}: the answer for {key!r} must be a number, "
+                         f"got {value!r}{hint}")
+    return float(number_value)
+
+
+def _shape(name: str) -> str:
+    """A quantity's name with its indices blanked: ``w^(1)_31`` → ``w^(#)_#``."""
+    return re.sub(r"\d+", "#", name)
+
+
+def _unknown(key: str, values: dict, exercise) -> str:
+    """Why ``key`` is not a quantity of this exercise: another exercise's (wrong seed or
+    difficulty), a near miss, or a name this kind does not have — with the names it has."""
+    number, name = exercise.number, plain(key)
+    if _shape(name) in {_shape(k) for k in values}:
+        return (f"exercise {number}: {key!r} is a kind of quantity these exercises have, but "
+                f"exercise {number} of seed {exercise.seed} (difficulty {exercise.difficulty}: "
+                f"{exercise.title}) has no {pretty(name)}: these answers do not fit seed "
+                f"{exercise.seed} — wrong seed? (the sheet prints its kind, seed and "
+                "difficulty at the top; give them with --seed and --difficulty)")
+    close = difflib.get_close_matches(name, list(values), n=1)
+    hint = f"; did you mean {pretty(close[0])!r}?" if close else "."
+    asked = ", ".join(pretty(k) for k in exercise.asked)
+    others = [pretty(k) for k in values if k not in exercise.asked][:8]
+    return (f"exercise {number}: unknown quantity {key!r}{hint} This exercise asks for "
+            f"{asked}; any other quantity of its worked solution may be given too ("
+            f"{', '.join(others)}, …). Names as the sheet prints them (δ^(2)_1, ∂E/∂w^(1)_11, "
+            "w^(2)_11 (new)) or as the answer key writes them (delta^(2)_1, dE/dw^(1)_11, "
+            "w^(2)_11 new).")
 
 
 def _diagnose(exercise, key: str, given: dict, values: dict) -> tuple:
@@ -227,8 +285,13 @@ class _Net:
     def apply(self, l: int, a: np.ndarray, name: str | None = None) -> np.ndarray:
         return ACTIVATIONS[name or self.activation(l)].function(Tensor(a[None, :])).data[0]
 
-    # a^(l)_j = Σ_i w_ji z_i + w_j0 (eq. 1.2)
+    # a^(l)_j = Σ_i w_ji z_i + w_j0 (eq. 1.2): the unit's own slips, or an earlier bias's
     def a_mistakes(self, l: int, j: int) -> list:
+        return self.own_a_mistakes(l, j) + [
+            Candidate("bias", float(passes[l][0][j - 1]), message)
+            for message, passes in self.hidden_bias_slips(l)]
+
+    def own_a_mistakes(self, l: int, j: int) -> list:
         W, b, source = self.W[l - 1], self.b[l - 1], self.vector("z", l - 1)
         a = self.values[f"a^({l})_{j}"]
         out = [Candidate("bias", a - b[j - 1],
@@ -241,11 +304,44 @@ class _Net:
                                      f"unit i) instead of w^({l})_{j}i (from i to {j})"))
         return out
 
+    def without_bias(self, m: int, unit: int | None) -> dict:
+        """The forward pass with layer m's biases (or only unit ``unit``'s) left out:
+        ``{l: (a^(l), z^(l))}`` for l = m … L, every later layer right given its input."""
+        z, passes = self.vector("z", m - 1), {}
+        for l in range(m, self.L + 1):
+            b = self.b[l - 1].copy()
+            if l == m:
+                b[slice(None) if unit is None else unit - 1] = 0.0
+            a = self.W[l - 1] @ z + b
+            z = self.apply(l, a)
+            passes[l] = (a, z)
+        return passes
+
+    def hidden_bias_slips(self, l: int) -> list:
+        """``(message, {layer: (a, z)})`` for each hidden bias forgotten at a layer
+        m < l: all of layer m's, or one unit's (when the layer has several)."""
+        slips = []
+        for m in range(1, min(l, self.L)):
+            units = len(self.b[m - 1])
+            if not np.any(self.b[m - 1]):
+                continue
+            slips.append((f"the hidden biases w^({m})_j0 were left out of layer {m}, and "
+                          f"every later value followed from the wrong z^({m})",
+                          self.without_bias(m, None)))
+            for u in range(1, units + 1 if units > 1 else 1):
+                if self.b[m - 1][u - 1]:
+                    slips.append((f"the hidden bias w^({m})_{u}0 = {self.b[m - 1][u - 1]:g} "
+                                  f"was left out of a^({m})_{u}, and every later value "
+                                  f"followed from the wrong z^({m})_{u}",
+                                  self.without_bias(m, u)))
+        return slips
+
     # z^(l)_j = h(a^(l)_j), y_k = g(a_k) (eq. 1.3): the slips of a, and the wrong function
     def output_mistakes(self, l: int, j: int) -> list:
         a = self.vector("a", l)
-        out = []
-        for slip in self.a_mistakes(l, j):
+        out = [Candidate("bias", float(passes[l][1][j - 1]), message)
+               for message, passes in self.hidden_bias_slips(l)]
+        for slip in self.own_a_mistakes(l, j):
             wrong = a.copy()
             wrong[j - 1] = slip.value
             out.append(Candidate(slip.mistake, float(self.apply(l, wrong)[j - 1]),
@@ -259,11 +355,15 @@ class _Net:
 
     def error_mistakes(self) -> list:
         E = self.values["E"]
+        error = _losses.get(self.spec["loss"])
+        t = np.asarray(self.spec["t"], dtype=float)[None]
+        out = [Candidate("bias", error(Tensor(passes[self.L][1][None]), t).item(), message)
+               for message, passes in self.hidden_bias_slips(self.L + 1)]
         if self.spec["loss"] == "sum_of_squares":
             return [Candidate("half", 2 * E, "the ½ of E = ½ Σ_k (y_k − t_k)² (eq. 2.5) was "
-                                             "left out")]
+                                             "left out")] + out
         return [Candidate("sign", -E, "the minus sign of the cross-entropy was left out "
-                                      "(E ≥ 0: it is −Σ t ln y)")]
+                                      "(E ≥ 0: it is −Σ t ln y)")] + out
 
     # Rule 1: δ_k = y_k − t_k (canonical pairs, eq. 3.9); Rule 2: δ_j = h′(a_j) Σ_k w_kj δ_k
     def delta_mistakes(self, l: int, j: int) -> list:

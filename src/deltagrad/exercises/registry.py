@@ -102,16 +102,19 @@ def sheet(kind: str = "backprop", count: int = 10, seed: int | None = None,
 
 
 def check(answers, seed: int | None = None, kind: str | None = None,
-          difficulty: int | None = None) -> list:
-    """Mark a student's answers to a sheet; one :class:`~.marking.Marking` per exercise.
+          difficulty: int | None = None, count: int | None = None) -> list:
+    """Mark a student's answers to a sheet; one :class:`~.marking.Marking` per exercise of
+    the sheet: an exercise the answers leave out is marked unanswered, not skipped.
 
     Args:
         answers: a path, a JSON text or the parsed object: either
-            ``{"kind": ..., "seed": ..., "difficulty": ..., "answers": {"1": {...}, ...}}``
-            (as ``deltagrad exercises --format json`` prints the template) or just the
-            ``answers`` part: exercise numbers to ``{quantity: number}`` (a list counts
-            from exercise 1).
+            ``{"kind": ..., "seed": ..., "difficulty": ..., "count": ...,
+            "answers": {"1": {...}, ...}}`` (as ``deltagrad exercises --format json`` prints
+            the template) or just the ``answers`` part: exercise numbers to
+            ``{quantity: number}`` (a list counts from exercise 1).
         seed, kind, difficulty: the sheet's; when given they override the file's.
+        count: how many exercises the sheet has (overrides the file's ``count``); without
+            one, the sheet is taken to end at the highest exercise number answered.
 
     Example:
         >>> import deltagrad as dg
@@ -138,11 +141,21 @@ def check(answers, seed: int | None = None, kind: str | None = None,
     if not isinstance(body, dict) or not body:
         raise ValueError(f"{owner}: answers must map exercise numbers to answers, e.g. "
                          '{"1": {"y_1": 0.7545}}, got ' + type(body).__name__)
+    answered = {_exercise_number(name, owner): given for name, given in body.items()}
+    count = count if count is not None else header.get("count", max(answered))
+    count = check_arg.positive_int(count, "count", owner, maximum=1000)
+    beyond = sorted(n for n in answered if n > count)
+    if beyond:
+        raise ValueError(f"{owner}: the answers are for exercise {beyond[0]}, but the sheet has "
+                         f"{count} exercise(s)")
     markings = []
-    for name, given in body.items():
-        number = _exercise_number(name, owner)
-        markings.append(chosen.mark(generate(chosen.name, seed, difficulty, number), given))
-    return sorted(markings, key=lambda m: m.number)
+    for number in range(1, count + 1):
+        exercise = generate(chosen.name, seed, difficulty, number)
+        if number in answered:
+            markings.append(chosen.mark(exercise, answered[number]))
+        else:  # left out of the file: every asked quantity is unanswered
+            markings.append(Marking(number, missing=list(exercise.asked)))
+    return markings
 
 
 def _exercise_number(name, owner: str) -> int:

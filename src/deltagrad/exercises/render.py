@@ -21,7 +21,9 @@ ANSWERS = ("separate", "inline", "none")
 
 def render(exercises: list, fmt: str = "markdown", answers: str = "separate") -> str:
     """The sheet of ``exercises`` (from one kind, seed and difficulty) in ``fmt``; the answer
-    key after the questions (``"separate"``), under each (``"inline"``) or not at all."""
+    key after the questions (``"separate"``), under each (``"inline"``) or not at all. JSON is
+    the answers template a student fills in: ``"separate"`` leaves the key out of it (it is
+    :func:`answer_key`'s, a file of its own), ``"inline"`` puts each solution in."""
     from .. import _validate as check
 
     fmt = check.choice(fmt, FORMATS, "format", "exercises.render")
@@ -266,6 +268,14 @@ def _json(exercises, answers: str) -> str:
                "exercises": [ex.to_dict(solution=answers == "inline") for ex in exercises],
                "answers": {str(ex.number): {key: None for key in ex.asked}
                            for ex in exercises}}
-    if answers == "separate":
-        payload["answer_key"] = {str(ex.number): ex.answers() for ex in exercises}
+    return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+
+
+def answer_key(exercises: list) -> str:
+    """The answer key of a sheet as JSON (kind, seed, difficulty, count and the exact answers
+    of each exercise): kept apart from the answers template, which a student fills in."""
+    first = exercises[0]
+    payload = {"kind": first.kind, "seed": first.seed, "difficulty": first.difficulty,
+               "count": len(exercises),
+               "answer_key": {str(ex.number): ex.answers() for ex in exercises}}
     return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"

@@ -19,7 +19,7 @@ from ..nn.linear import Linear
 from ..nn.module import Module
 from ..tensor import Tensor
 from .solution import Line, Solution
-from .spec import numbers_of
+from .schema import numbers_of
 
 _ACTIVATION_CLASSES = set(ACTIVATIONS.values())
 DERIVATIVE = {"identity": "1", "sigmoid": "z(1 − z)", "tanh": "1 − z²",
@@ -140,11 +140,8 @@ def backprop(model: Module, x, t, loss: str = "sum_of_squares", lr: float | None
     for name, p in model.named_parameters():
         if not np.all(np.isfinite(p.data)):
             raise ValueError(f"explain: the model's {name} contains NaN or infinite values")
-    X = np.atleast_2d(numbers_of(x, "x", "explain"))
-    T = numbers_of(t, "t", "explain")
-    if loss == "cross_entropy" and T.ndim <= 1 and T.size == len(X):
-        T = _losses.one_hot(T.reshape(len(X)), model_outputs(model))
-    T = T.reshape(len(X), -1)
+    X = np.atleast_2d(numbers_of(x, "x", "explain", ranks=(1, 2)))
+    T = targets_for(model, len(X), numbers_of(t, "t", "explain"), loss, "explain")
     trace = _Trace(model, X, T, loss)
     sol = Solution(title or f"Backpropagation through a {_sizes(trace)} network",
                    precision=precision)
@@ -154,6 +151,28 @@ def backprop(model: Module, x, t, loss: str = "sum_of_squares", lr: float | None
     if lr is not None:
         _update_section(sol, trace, lr)
     return sol
+
+
+def targets_for(model, N: int, T: np.ndarray, loss: str, owner: str) -> np.ndarray:
+    """The targets ``(N, K)`` of N patterns for the model's K outputs, after refusing a loss
+    the output layer cannot take (``losses.pairing``): ``t`` given as ``(N, K)``, as one
+    pattern's ``(K,)``, as one target per pattern ``(N,)`` when K = 1, or, for cross_entropy,
+    as N class labels in [0, K); anything else names both counts."""
+    K = model_outputs(model)
+    verdict, reason = _losses.pairing(layers_of(model)[-1][1], loss, K)
+    if verdict == "refuse":
+        raise ValueError(f"{owner}: loss {loss!r} does not fit this network: {reason}")
+    if loss == "cross_entropy" and T.ndim <= 1 and T.size == N:  # labels (K ≥ 2 here)
+        labels = T.reshape(N)
+        if not np.all(labels == np.round(labels)) or labels.min() < 0 or labels.max() >= K:
+            raise ValueError(f"{owner}: t holds class labels {labels.tolist()}, but the network "
+                             f"has {K} outputs: labels must be integers in [0, {K - 1}]")
+        return _losses.one_hot(labels.astype(np.int64), K)
+    if T.shape == (N, K) or T.size == N * K and (T.ndim <= 1 and (N == 1 or K == 1)):
+        return T.reshape(N, K)
+    labels = " or N class labels (N,)" if loss == "cross_entropy" else ""
+    raise ValueError(f"{owner}: t has shape {T.shape}, but x holds {N} pattern(s) and the "
+                     f"network has {K} output(s): give t as (N, K) = ({N}, {K}){labels}")
 
 
 def model_outputs(model) -> int:

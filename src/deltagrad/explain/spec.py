@@ -1,6 +1,11 @@
-"""Reading a network and one pattern from a JSON spec, for ``deltagrad explain SPEC.json``.
+"""Reading a worked example from a JSON spec, for ``deltagrad explain SPEC.json``.
 
-A spec::
+Four kinds, each a table of fields read by the one schema of :mod:`.schema` (unknown fields
+refused with "did you mean", every value checked for type, shape and finiteness, naming the
+field). ``"kind"`` names the kind; without it the kind whose fields the spec shares most is
+taken. ``docs/explain-spec.md`` documents every field.
+
+``mlp`` — backpropagation through a feed-forward network (§3.1–3.2)::
 
     {"sizes": [2, 2, 1],                 # or "2-2-1"
      "activations": ["tanh", "identity"], # one per layer (or "hidden" and "output")
@@ -8,147 +13,287 @@ A spec::
      "biases": [[0.1, 0.0], [0.2]],
      "x": [1.0, 0.5], "t": [1.0], "loss": "sum_of_squares", "lr": 0.1}
 
-or, for backpropagation through time (§9.3), an RNN with its output layer (eq. 8.6–8.9)::
+``rnn`` — backpropagation through time (§9.3), an RNN with its output layer (eq. 8.6–8.9)::
 
     {"W_xh": [[0.5, 0.1], [0.2, 0.4]], "W_hh": [[0.3, 0.6], [0.7, 0.1]], "b_h": [0.1, 0.1],
      "W_hy": [[0.8, 0.4]], "b_y": [0.0], "nonlinearity": "tanh",
      "xs": [[1, 0], [0, 1]], "ys": [[0.5], [0.9]], "lr": 0.1}
+
+``conv_unit`` — one convolutional unit (eq. 7.3–7.4)::
+
+    {"image": [[0, 0, 1], [0, 1, 1], [1, 1, 1]], "kernel": [[1, 0], [0, -1]], "bias": 0.5,
+     "stride": 1, "padding": 0, "activation": "relu", "j": 0, "k": 1}
+
+``attention_head`` — one attention head and its backward pass (eq. 11.1–11.3)::
+
+    {"q": [[1, 0], [0, 1]], "k": [[1, 0], [0, 1], [1, 1]], "v": [[1, 2], [3, 4], [5, 6]],
+     "causal": false}
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 
 import numpy as np
 
-from .. import _validate as check
+from ..nn.activation import ACTIVATIONS
 from ..nn.container import MLP, parse_sizes
+from ..nn.conv import Conv2d
 from ..nn.linear import Linear
-from ..nn.recurrent import RNN
+from ..nn.recurrent import NONLINEARITIES, RNN
+from . import schema
+from .attention import attention_head
+from .backprop import CANONICAL, backprop, targets_for
+from .bptt import bptt
+from .conv import FORMULA, conv_unit
+from .schema import Field, Kind, boolean, choice, int_or_pair, integer, numbers, positive
 
-REQUIRED = ("sizes", "weights", "biases", "x", "t")
-OPTIONAL = ("activations", "hidden", "output", "loss", "lr")
+OWNER = schema.OWNER
 
 
-RECURRENT_REQUIRED = ("W_xh", "W_hh", "b_h", "W_hy", "b_y", "xs", "ys")
+def _sizes(value, name: str) -> list:
+    if isinstance(value, bool) or not isinstance(value, (str, list)):
+        raise ValueError(f"{OWNER}: {name} must be a list of layer widths such as [2, 2, 1] or "
+                         f"a string such as '2-2-1', got {value!r}")
+    try:
+        return parse_sizes(value)
+    except ValueError as err:
+        raise ValueError(f"{OWNER}: {name} {str(err).split(': sizes ', 1)[-1]}") from None
+
+
+def _per_layer(read_one):
+    """A reader of a list with one entry per layer, each read by ``read_one`` as name[l]."""
+    def read(value, name: str) -> list:
+        if not isinstance(value, list):
+            raise ValueError(f"{OWNER}: {name} must be a list with one entry per layer, got "
+                             f"{value!r}")
+        return [read_one(v, f"{name}[{l}]") for l, v in enumerate(value)]
+    return read
+
+
+_ACTIVATION = choice(sorted(ACTIVATIONS))
+
+MLP_KIND = Kind("mlp", "backpropagation through a feed-forward network (§3.1–3.2)", (
+    Field("sizes", _sizes, doc="layer widths, inputs first: [2, 2, 1] or \"2-2-1\""),
+    Field("weights", _per_layer(numbers(2)),
+          doc="one matrix per layer, W^(l)[j][i] = w_ji: (units, inputs)"),
+    Field("biases", _per_layer(numbers(1)), doc="one vector per layer, (units,)"),
+    Field("x", numbers(1, 2), {1: ("D",), 2: ("N", "D")},
+          doc="one pattern (D,) or N patterns (N, D)"),
+    Field("t", numbers(0, 1, 2), doc="targets (K,) or (N, K); labels (N,) for cross_entropy"),
+    Field("activations", _per_layer(_ACTIVATION), default=None,
+          doc="one activation per layer (default tanh hidden, identity output)"),
+    Field("hidden", _ACTIVATION, default="tanh", doc="the hidden layers' activation"),
+    Field("output", _ACTIVATION, default="identity", doc="the output layer's activation"),
+    Field("loss", choice(sorted(CANONICAL)), default="sum_of_squares", doc="the error function"),
+    Field("lr", positive, default=None, doc="η: also show the update"),
+), {"D": "inputs", "N": "patterns"}, exclusive=((("activations",),
+                                                  ("hidden", "output")),))
+
+RNN_KIND = Kind("rnn", "backpropagation through time of an RNN and its output layer (§9.3)", (
+    Field("W_xh", numbers(2), ("H", "D"), doc="input weights (hidden, inputs)"),
+    Field("W_hh", numbers(2), ("H", "H"), doc="recurrent weights (hidden, hidden)"),
+    Field("b_h", numbers(1), ("H",), doc="hidden bias (hidden,)"),
+    Field("W_hy", numbers(2), ("K", "H"), doc="output weights (outputs, hidden)"),
+    Field("b_y", numbers(1), ("K",), doc="output bias (outputs,)"),
+    Field("xs", numbers(2), ("T", "D"), doc="the input sequence, one row per step (T, inputs)"),
+    Field("ys", numbers(2), ("T", "K"), doc="the targets, one row per step (T, outputs)"),
+    Field("nonlinearity", choice(NONLINEARITIES), default="tanh", doc="f of eq. 8.6"),
+    Field("lr", positive, default=None, doc="η: also show the update"),
+), {"H": "hidden units", "D": "inputs per step", "K": "outputs", "T": "steps"})
+
+CONV_KIND = Kind("conv_unit", "one convolutional unit a_jk, z_jk (eq. 7.3–7.4)", (
+    Field("image", numbers(2, 3), {2: ("H", "W"), 3: ("C", "H", "W")},
+          doc="the image (H, W), or (C, H, W) with C channels"),
+    Field("kernel", numbers(2, 3, 4), {2: ("M", "M'"), 3: ("C", "M", "M'"),
+                                       4: ("F", "C", "M", "M'")},
+          doc="K(l, m): (M, M'), (C, M, M') or F kernels (F, C, M, M')"),
+    Field("j", integer(0), doc="the unit's row in the feature map, from 0"),
+    Field("k", integer(0), doc="the unit's column in the feature map, from 0"),
+    Field("bias", numbers(0, 1), {0: (), 1: ("F",)}, default=None,
+          doc="w₀, one per kernel (default 0)"),
+    Field("feature", integer(0), default=0, doc="which kernel (feature map), from 0"),
+    Field("stride", int_or_pair(1), default=1, doc="s, or [rows, columns]"),
+    Field("padding", int_or_pair(0), default=0, doc="zeros around the image, or [rows, cols]"),
+    Field("activation", choice(sorted(FORMULA)), default="relu", doc="f of eq. 7.4"),
+), {"C": "channels", "F": "kernels"})
+
+ATTENTION_KIND = Kind("attention_head", "one attention head and its backward pass "
+                                        "(eq. 11.1–11.3)", (
+    Field("q", numbers(2), ("N", "d"), doc="queries (N, d)"),
+    Field("k", numbers(2), ("M", "d"), doc="keys (M, d)"),
+    Field("v", numbers(2), ("M", "d_v"), doc="values (M, d_v)"),
+    Field("grad_output", numbers(2), ("N", "d_v"), default=None,
+          doc="∂E/∂y (N, d_v); default all ones"),
+    Field("mask", schema.mask, ("N", "M"), default=None,
+          doc="true where query n may attend to key m (N, M)"),
+    Field("causal", boolean, default=False, doc="query n attends only to keys m ≤ n"),
+), {"N": "queries", "M": "keys", "d": "features of q and k", "d_v": "features of v"})
+
+KINDS = {kind.name: kind for kind in (MLP_KIND, RNN_KIND, CONV_KIND, ATTENTION_KIND)}
+
+
+def kind_of(spec: dict) -> Kind:
+    """The spec's kind: its ``"kind"`` field, or the kind whose fields it shares most."""
+    if "kind" in spec:
+        return KINDS[choice(list(KINDS))(spec["kind"], "kind")]
+    shared = {name: len(set(spec) & set(kind.names())) for name, kind in KINDS.items()}
+    best = max(shared.values())
+    leaders = [name for name, count in shared.items() if count == best]
+    if best == 0 or len(leaders) > 1:
+        raise ValueError(f"{OWNER}: cannot tell which kind of worked example this is; add "
+                         f"\"kind\": one of {list(KINDS)}")
+    return KINDS[leaders[0]]
 
 
 def is_recurrent(spec: dict) -> bool:
-    """A spec of an RNN (it names W_hh) rather than a feed-forward network."""
-    return "W_hh" in spec
+    """A spec of an RNN rather than another kind."""
+    return kind_of(spec) is RNN_KIND
 
 
 def load_spec(source) -> dict:
-    """Parse a spec from a path, a JSON string or a dict, checking every field."""
+    """Parse a spec from a path, a JSON string or a dict and check every field against its
+    kind's schema; returns the spec as given (a dict)."""
     if isinstance(source, dict):
         spec = dict(source)
     else:
         text = str(source)
-        if not text.lstrip().startswith("{"):
+        if not text.lstrip().startswith(("{", "[")):
             with open(text, encoding="utf-8") as handle:
                 text = handle.read()
         try:
             spec = json.loads(text)
         except json.JSONDecodeError as err:
-            raise ValueError(f"spec: not valid JSON ({err})") from err
+            raise ValueError(f"{OWNER}: not valid JSON ({err})") from err
     if not isinstance(spec, dict):
-        raise ValueError(f"spec: expected a JSON object {{...}}, got {type(spec).__name__}")
-    if is_recurrent(spec):
-        missing = [field for field in RECURRENT_REQUIRED if field not in spec]
-        if missing:
-            raise ValueError(f"spec: missing field(s) {missing}; an RNN spec needs "
-                             f"{list(RECURRENT_REQUIRED)} and optionally nonlinearity, lr")
-        return spec
-    missing = [field for field in REQUIRED if field not in spec]
-    if missing:
-        raise ValueError(f"spec: missing field(s) {missing}; a spec needs {list(REQUIRED)} "
-                         "and optionally activations (or hidden/output), loss, lr")
-    _refuse_unknown(spec)
+        raise ValueError(f"{OWNER}: expected a JSON object {{...}}, got {type(spec).__name__}")
+    values = schema.check(spec, kind_of(spec))
+    if kind_of(spec) is MLP_KIND:
+        _mlp_layers(values)
     return spec
 
 
-def _refuse_unknown(spec: dict) -> None:
-    """A field the spec does not know (a typo such as ``activation``) is an error, not ignored."""
-    for field in spec:
-        if field not in REQUIRED + OPTIONAL:
-            close = difflib.get_close_matches(str(field), REQUIRED + OPTIONAL, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ValueError(f"spec: unknown field {field!r}{hint} (fields: "
-                             f"{', '.join(REQUIRED + OPTIONAL)})")
-    if "activations" in spec and ("hidden" in spec or "output" in spec):
-        raise ValueError("spec: give activations, or hidden and output, not both")
-
-
-def numbers_of(value, field: str, owner: str = "spec") -> np.ndarray:
-    """A numeric input of explain as a float array: type errors and NaN or infinity name the
-    field (``"spec: x contains NaN or infinite values"``)."""
-    if isinstance(value, (str, bool, dict)) or value is None:
-        raise ValueError(f"{owner}: {field} must be numbers, got {value!r}")
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{owner}: {field} must be a number or a list of numbers with rows of "
-                         f"equal length, got {value!r}") from None
-    if not np.all(np.isfinite(array)):
-        shown = value.tolist() if isinstance(value, np.ndarray) else value
-        raise ValueError(f"{owner}: {field} contains NaN or infinite values: {shown!r}")
-    return array
-
-
-def _per_layer(value, field: str, n_layers: int) -> list:
-    if not isinstance(value, list):
-        raise ValueError(f"spec: {field} must be a list with one entry per layer ({n_layers}), "
-                         f"got {value!r}")
-    if len(value) != n_layers:
-        raise ValueError(f"spec: {field} has {len(value)} entries for {n_layers} layers")
-    return value
+def _mlp_layers(values: dict) -> tuple:
+    """``(sizes, hidden, output)`` with weights, biases and activations one per layer, each of
+    the shape the sizes give."""
+    sizes = values["sizes"]
+    n_layers = len(sizes) - 1
+    for name in ("weights", "biases", "activations"):
+        if values[name] is not None and len(values[name]) != n_layers:
+            raise ValueError(f"{OWNER}: {name} has {len(values[name])} entries for {n_layers} "
+                             f"layers (sizes {sizes})")
+    for l in range(n_layers):
+        for name, shape in (("weights", (sizes[l + 1], sizes[l])), ("biases", (sizes[l + 1],))):
+            if values[name][l].shape != shape:
+                raise ValueError(f"{OWNER}: {name}[{l}] (layer {l + 1}) has shape "
+                                 f"{values[name][l].shape}; expected {shape}")
+    schema.match_shape(values["x"], "x", {1: ("D",), 2: ("N", "D")},
+                       {"D": (sizes[0], "sizes")}, MLP_KIND.dims)
+    if values["activations"] is not None:
+        return sizes, values["activations"][:-1], values["activations"][-1]
+    return sizes, values["hidden"], values["output"]
 
 
 def build(spec: dict):
-    """``(model, x, t, loss, lr)`` from a checked spec."""
-    sizes = parse_sizes(spec["sizes"])
-    n_layers = len(sizes) - 1
-    if "activations" in spec:
-        acts = _per_layer(spec["activations"], "activations", n_layers)
-        hidden, output = acts[:-1], acts[-1]
-    else:
-        hidden, output = spec.get("hidden", "tanh"), spec.get("output", "identity")
+    """``(model, x, t, loss, lr)`` from an ``mlp`` spec."""
+    values = schema.check(spec, _expect(spec, MLP_KIND))
+    sizes, hidden, output = _mlp_layers(values)
     model = MLP(sizes, hidden=hidden, output=output, rng=0)
-    for field in ("weights", "biases"):
-        _per_layer(spec[field], field, n_layers)
-    for l, linear in enumerate(model.linears, start=1):
-        for field, param in (("weights", linear.weight), ("biases", linear.bias)):
-            value = numbers_of(spec[field][l - 1], f"{field}[{l - 1}]")
-            if value.shape != param.shape:
-                raise ValueError(f"spec: {field}[{l - 1}] (layer {l}) has shape {value.shape}; "
-                                 f"expected {param.shape}")
-            param.data[...] = value
-    x = numbers_of(spec["x"], "x")
-    if x.shape[-1:] != (sizes[0],):
-        raise ValueError(f"spec: x has shape {x.shape}; expected ({sizes[0]},) or (N, {sizes[0]})")
-    t = numbers_of(spec["t"], "t")
-    loss = spec.get("loss", "sum_of_squares")
-    lr = spec.get("lr")
-    if lr is not None:
-        check.positive(lr, "lr", "spec")
-    return model, x, t, loss, lr
+    for linear, w, b in zip(model.linears, values["weights"], values["biases"]):
+        linear.weight.data[...] = w
+        linear.bias.data[...] = b
+    targets_for(model, len(np.atleast_2d(values["x"])), values["t"], values["loss"], OWNER)
+    return model, values["x"], values["t"], values["loss"], values["lr"]
 
 
 def build_recurrent(spec: dict):
-    """``(rnn, output_layer, xs, ys, lr)`` from a checked RNN spec."""
-    W_xh = np.asarray(spec["W_xh"], dtype=np.float64)
-    W_hy = np.asarray(spec["W_hy"], dtype=np.float64)
-    if W_xh.ndim != 2 or W_hy.ndim != 2:
-        raise ValueError(f"spec: W_xh and W_hy must be matrices (D_h × D_x, D_y × D_h), got "
-                         f"shapes {W_xh.shape} and {W_hy.shape}")
-    rnn = RNN(W_xh.shape[1], W_xh.shape[0], nonlinearity=spec.get("nonlinearity", "tanh"),
-              rng=0)
-    out = Linear(W_hy.shape[1], W_hy.shape[0], rng=0)
+    """``(rnn, output_layer, xs, ys, lr)`` from an ``rnn`` spec."""
+    values = schema.check(spec, _expect(spec, RNN_KIND))
+    hidden, inputs = values["W_xh"].shape
+    rnn = RNN(inputs, hidden, nonlinearity=values["nonlinearity"], rng=0)
+    out = Linear(hidden, len(values["b_y"]), rng=0)
     for field, param in (("W_xh", rnn.W_xh), ("W_hh", rnn.W_hh), ("b_h", rnn.b_h),
                          ("W_hy", out.weight), ("b_y", out.bias)):
-        value = np.asarray(spec[field], dtype=np.float64)
-        if value.shape != param.shape:
-            raise ValueError(f"spec: {field} has shape {value.shape}; expected {param.shape}")
-        param.data[...] = value
-    return rnn, out, spec["xs"], spec["ys"], spec.get("lr")
+        param.data[...] = values[field]
+    return rnn, out, values["xs"], values["ys"], values["lr"]
+
+
+def build_conv_unit(spec: dict) -> dict:
+    """The arguments of :func:`conv_unit` (``model``, ``image``, ``j``, ``k``, ``feature``,
+    ``activation``) from a ``conv_unit`` spec: a Conv2d holding the kernel(s) and bias."""
+    values = schema.check(spec, _expect(spec, CONV_KIND))
+    image = values["image"] if values["image"].ndim == 3 else values["image"][None]
+    kernel = values["kernel"]
+    kernel = kernel.reshape((1,) * (4 - kernel.ndim) + kernel.shape)
+    n_kernels, channels = kernel.shape[:2]
+    if channels != image.shape[0]:
+        raise ValueError(f"{OWNER}: kernel has {channels} channel(s) (shape "
+                         f"{values['kernel'].shape}) but image has {image.shape[0]} (shape "
+                         f"{values['image'].shape})")
+    bias = np.zeros(n_kernels) if values["bias"] is None else np.broadcast_to(
+        values["bias"], (n_kernels,)) if values["bias"].ndim == 0 else values["bias"]
+    if len(bias) != n_kernels:
+        raise ValueError(f"{OWNER}: bias has {len(bias)} entries for {n_kernels} kernel(s)")
+    kh, kw = kernel.shape[2:]
+    conv = Conv2d(channels, n_kernels, (kh, kw), stride=values["stride"],
+                  padding=values["padding"], rng=0)
+    too_small = [axis for axis, size, m, pad in zip(("rows", "columns"), image.shape[1:],
+                                                    (kh, kw), conv.padding)
+                 if size + 2 * pad < m]
+    if too_small:
+        raise ValueError(f"{OWNER}: kernel {kh}×{kw} is larger than the (padded) image "
+                         f"{image.shape[1]}×{image.shape[2]} in its {' and '.join(too_small)}")
+    conv.weight.data[...] = kernel
+    conv.bias.data[...] = bias
+    rows, cols = ((size + 2 * pad - m) // step + 1 for size, pad, m, step in zip(
+        image.shape[1:], conv.padding, (kh, kw), conv.stride))
+    limits = {"j": (rows, f"the feature map has {rows} rows"),
+              "k": (cols, f"the feature map has {cols} columns"),
+              "feature": (n_kernels, f"there are {n_kernels} kernels")}
+    for name, (size, why) in limits.items():
+        if values[name] >= size:
+            raise ValueError(f"{OWNER}: {name} must be an integer in [0, {size - 1}] ({why}), "
+                             f"got {values[name]}")
+    return {"model": conv, "image": image, "j": values["j"], "k": values["k"],
+            "feature": values["feature"], "activation": values["activation"]}
+
+
+def build_attention(spec: dict) -> dict:
+    """The arguments of :func:`attention_head` from an ``attention_head`` spec."""
+    values = schema.check(spec, _expect(spec, ATTENTION_KIND))
+    return {name: values[name] for name in ("q", "k", "v", "grad_output", "mask", "causal")}
+
+
+def _expect(spec: dict, kind: Kind) -> Kind:
+    found = kind_of(spec)
+    if found is not kind:
+        raise ValueError(f"{OWNER}: this is a {found.name} spec; expected a {kind.name} spec")
+    return kind
+
+
+def solve(source, lr: float | None = None, precision: int = 6):
+    """The worked :class:`Solution` of any kind of spec (a path, JSON text or a dict);
+    ``lr`` replaces the spec's η (``mlp`` and ``rnn`` specs, which have an update).
+
+    Example:
+        >>> from deltagrad.explain.spec import solve
+        >>> sol = solve({"q": [[1.0, 0.0]], "k": [[1.0, 0.0], [0.0, 1.0]],
+        ...              "v": [[1.0], [0.0]]})
+        >>> round(sol["y_1[1]"], 4)
+        0.6698
+    """
+    spec = load_spec(source)
+    kind = kind_of(spec)
+    if kind is MLP_KIND:
+        model, x, t, loss, spec_lr = build(spec)
+        return backprop(model, x, t, loss=loss, lr=spec_lr if lr is None else lr,
+                        precision=precision)
+    if kind is RNN_KIND:
+        rnn, out, xs, ys, spec_lr = build_recurrent(spec)
+        return bptt(rnn, out, xs, ys, lr=spec_lr if lr is None else lr, precision=precision)
+    if lr is not None:
+        raise ValueError(f"{OWNER}: a {kind.name} spec has no weight update; --lr applies to "
+                         f"mlp and rnn specs")
+    if kind is CONV_KIND:
+        return conv_unit(**build_conv_unit(spec))
+    return attention_head(**build_attention(spec))
