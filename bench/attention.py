@@ -1,6 +1,7 @@
 """MultiHeadAttention forward + backward: deltagrad against PyTorch (CPU) and a minimal
 hand-written NumPy version, in one process, same threads and dtype, interleaved rounds, best
-of N. Prints times and ratios (deltagrad / PyTorch), and the peak memory of deltagrad's
+of N. Prints times and ratios (deltagrad / PyTorch) in both columns of ``columns.py`` (one
+thread each by CPU time, two threads by wall clock), and the peak memory of deltagrad's
 forward + backward at sequence length 512 (tracemalloc: NumPy's allocations).
 
     PYTHONPATH=src python bench/attention.py [--rounds 7]
@@ -14,10 +15,9 @@ from functools import partial
 
 import numpy as np
 import torch
-from threadpoolctl import threadpool_info
+from columns import columns_line, header, two_columns
 
 import deltagrad as dg
-from conv import _best  # bench/ is on sys.path when a script here runs: one timing loop
 
 CASES = [(32, 64, 64, 4), (8, 256, 128, 8)]  # (batch, sequence, embed, heads)
 
@@ -77,12 +77,12 @@ def mha_cases(rounds: int) -> None:
             ours, theirs = _layers(embed, heads, dtype)
             weights = (ours.in_proj_weight.data, ours.in_proj_bias.data,
                        ours.out_proj.weight.data, ours.out_proj.bias.data, heads)
-            a, b, c = _best([partial(_ours, ours, x, g),
-                             partial(_torch, theirs, torch.tensor(x), torch.tensor(g)),
-                             partial(_numpy, *weights, x, g)], rounds)
-            print(f"MultiHeadAttention fwd+bwd (N={batch}, T={length}, E={embed}, H={heads}) "
-                  f"{dtype}: deltagrad {a * 1e3:7.2f} ms  PyTorch {b * 1e3:7.2f} ms  NumPy "
-                  f"{c * 1e3:7.2f} ms  ratio {a / b:5.2f}× (NumPy {c / b:5.2f}×)")
+            cpu, wall = two_columns(
+                {"deltagrad": partial(_ours, ours, x, g),
+                 "pytorch": partial(_torch, theirs, torch.tensor(x), torch.tensor(g)),
+                 "numpy": partial(_numpy, *weights, x, g)}, rounds)
+            print(columns_line(f"MultiHeadAttention fwd+bwd (N={batch}, T={length}, E={embed}, "
+                               f"H={heads}) {dtype}", cpu, wall), flush=True)
 
 
 def peak_memory(length: int = 512, batch: int = 8, embed: int = 128, heads: int = 8) -> None:
@@ -103,9 +103,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
-    blas = [(i["internal_api"], i.get("architecture"), i["num_threads"])
-            for i in threadpool_info()]
-    print(f"BLAS {blas}; torch threads {torch.get_num_threads()}")
+    header("MultiHeadAttention, deltagrad against PyTorch")
     mha_cases(args.rounds)
     peak_memory()
 

@@ -28,17 +28,18 @@ def best_time(fn, repeats: int) -> float:
     return race({"fn": fn}, repeats)["fn"]
 
 
-def race(fns: dict, repeats: int) -> dict:
+def race(fns: dict, repeats: int, clock=time.perf_counter) -> dict:
     """The fastest of ``repeats`` runs of each function, run in interleaved rounds (one run of
-    each per round) so that a machine that speeds up or slows down affects all alike."""
+    each per round) so that a machine that speeds up or slows down affects all alike.
+    ``clock``: wall clock by default; ``time.process_time`` gives the CPU time of the process."""
     for fn in fns.values():
         fn()
     best = {name: float("inf") for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
-            start = time.perf_counter()
+            start = clock()
             fn()
-            best[name] = min(best[name], time.perf_counter() - start)
+            best[name] = min(best[name], clock() - start)
     return best
 
 

@@ -311,7 +311,7 @@ def test_bad_input_gets_clear_errors():
     with pytest.raises(ValueError, match="mask of shape"):
         nn.MultiHeadAttention(4, 2, rng=0)(np.zeros((1, 3, 4)), mask=np.ones((3, 2), bool))
     with pytest.raises(TypeError, match="mask must be boolean"):
-        F.attention_weights(np.zeros((2, 2)), mask=np.ones((2, 2)))
+        F.attention_weights(np.zeros((2, 2)), mask=np.ones((2, 2), dtype=int))
     with pytest.raises(ValueError, match="no key to attend to"):
         F.attention_weights(np.zeros((2, 2)), mask=np.array([[True, False], [False, False]]))
     with pytest.raises(ValueError, match="key_mask must have shape"):
