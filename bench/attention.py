@@ -42,7 +42,7 @@ def _numpy(w_in, b_in, w_out, b_out, heads, x, g):
     qkv = x @ w_in.T + b_in
     split = qkv.reshape(n, t, 3, heads, d).transpose(2, 0, 3, 1, 4)
     q, k, v = split[0], split[1], split[2]
-    s = q @ k.swapaxes(-1, -2) / np.sqrt(d)
+    s = q @ k.swapaxes(-1, -2) / float(np.sqrt(d))  # a Python float keeps float32 float32
     a = np.exp(s - s.max(-1, keepdims=True))
     a /= a.sum(-1, keepdims=True)
     y = (a @ v).transpose(0, 2, 1, 3).reshape(n, t, e)
@@ -52,7 +52,7 @@ def _numpy(w_in, b_in, w_out, b_out, heads, x, g):
     dy = (g2 @ w_out).reshape(n, t, heads, d).transpose(0, 2, 1, 3)
     dv = a.swapaxes(-1, -2) @ dy
     da = dy @ v.swapaxes(-1, -2)
-    ds = a * (da - (a * da).sum(-1, keepdims=True)) / np.sqrt(d)
+    ds = a * (da - (a * da).sum(-1, keepdims=True)) / float(np.sqrt(d))
     dq, dk = ds @ k, ds.swapaxes(-1, -2) @ q
     dqkv = np.stack([dq, dk, dv]).transpose(1, 3, 0, 2, 4).reshape(-1, 3 * e)
     dw_in, db_in = dqkv.T @ x.reshape(-1, e), dqkv.sum(0)

@@ -103,6 +103,7 @@ def _attend(q, k, v, scale, mask):
     length, keys = q.shape[-2], k.shape[-2]
     weights = np.empty(batch + (length, keys), dtype)
     y = None if v is None else _heads_layout(batch + (length, v.shape[-1]), dtype)
+    q = q * scale  # (q · scale) kᵀ: the scale costs a pass over q, not over the scores
     k_t = k.swapaxes(-1, -2)
     blocked = None
     if mask is not None:
@@ -111,7 +112,6 @@ def _attend(q, k, v, scale, mask):
     for block in _blocks(batch, length * keys * dtype.itemsize):
         s = weights[block]
         np.matmul(_part(q, block), _part(k_t, block), out=s)
-        s *= scale
         if blocked is not None:
             np.copyto(s, -np.inf, where=_part(blocked, block))
         elif mask is not None:  # an additive (float) mask
