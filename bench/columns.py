@@ -36,7 +36,8 @@ def two_columns(fns: dict, repeats: int) -> tuple:
 
 
 def load_average() -> str:
-    return "load average %.2f %.2f %.2f" % os.getloadavg()
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
 def header(title: str) -> None:
