@@ -5,8 +5,8 @@ summed over the input channels too — by *im2col*: every receptive field is unf
 column (``numpy.lib.stride_tricks.sliding_window_view``, one copy) and all units of an image's
 feature maps come out of one matrix product, the layer rule a = x Wᵀ + b of eq. 1.2 applied to
 patches. Its VJP is the same rule on the unfolded patches (eq. 3.10–3.11): one product per
-image for ∂E/∂K, one for ∂E/∂patches, which are then folded back onto the image (col2im) by a loop over
-the kernel offsets only (never over pixels, channels or filters).
+image for ∂E/∂K, one for ∂E/∂patches, which are then folded back onto the image (col2im) by a
+loop over the kernel offsets only (never over pixels, channels or filters).
 
 These are fused for speed and their VJPs are raw NumPy: differentiating them twice
 (``create_graph=True``) raises a clear error.
