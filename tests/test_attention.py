@@ -159,6 +159,37 @@ def test_a_boolean_mask_and_its_additive_form_give_the_same_attention():
         F.scaled_dot_product_attention(q, k, v, mask=additive, causal=True).data)
 
 
+@pytest.mark.parametrize("block_bytes", [1, 700, 1 << 19])
+@pytest.mark.parametrize("shapes", [((2, 3, 5, 6, 4), (6, 4)), ((5, 4), (1, 7, 4)),
+                                    ((3, 1, 5, 4), (1, 2, 7, 4))])
+def test_blocked_attention_equals_torch_for_any_block_size_and_broadcast(monkeypatch, shapes,
+                                                                         block_bytes):
+    """The forward and backward run over blocks of whole score matrices (one matrix, a few,
+    or all): every split, with broadcast leading axes and a float mask, gives torch's numbers;
+    and no batch (an axis of length 0) gives empty results."""
+    monkeypatch.setattr(ops.attention, "_BLOCK_BYTES", block_bytes)
+    rng = np.random.default_rng(10)
+    (q_shape, k_shape) = shapes
+    arrays = [rng.normal(size=q_shape), rng.normal(size=k_shape),
+              rng.normal(size=k_shape[:-1] + (3,))]
+    mask = rng.normal(size=(q_shape[-2], k_shape[-2]))
+    ours = [dg.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out = F.scaled_dot_product_attention(*ours, mask=mask)
+    t_out = torch.nn.functional.scaled_dot_product_attention(*theirs,
+                                                             attn_mask=torch.tensor(mask))
+    g = rng.normal(size=out.shape)
+    out.backward(g)
+    t_out.backward(torch.tensor(g))
+    _close(out, t_out, "output")
+    for name, a, b in zip("qkv", ours, theirs):
+        _close(a.grad, b.grad, f"d{name}")
+    empty = dg.tensor(np.zeros((0,) + q_shape[1:]), requires_grad=True)
+    y = F.scaled_dot_product_attention(empty, arrays[1], arrays[2])
+    y.sum().backward()
+    assert y.size == 0 and empty.grad.shape == empty.shape
+
+
 def test_joint_vjp_gives_what_the_per_input_vjps_give():
     rng = np.random.default_rng(4)
     q, k, v = rng.normal(size=(3, 4)), rng.normal(size=(5, 4)), rng.normal(size=(5, 2))
@@ -377,6 +408,8 @@ def test_bad_input_gets_clear_errors():
         nn.MultiHeadAttention(4, 2, rng=0)(np.zeros((1, 3, 4)), mask=np.ones((3, 2), bool))
     with pytest.raises(TypeError, match="mask must be boolean"):
         F.attention_weights(np.zeros((2, 2)), mask=np.ones((2, 2), dtype=int))
+    with pytest.raises(ValueError, match="hold no key"):
+        F.scaled_dot_product_attention(np.zeros((2, 3)), np.zeros((0, 3)), np.zeros((0, 3)))
     with pytest.raises(ValueError, match="finite numbers or −inf"):
         F.attention_weights(np.zeros((2, 2)), mask=np.array([[0.0, np.nan], [0.0, 0.0]]))
     with pytest.raises(ValueError, match="finite numbers or −inf"):

@@ -65,9 +65,11 @@ def _heads_layout(shape: tuple, dtype) -> np.ndarray:
 def _blocks(batch: tuple, matrix_bytes: int):
     """Index tuples (slices) over the leading ``batch`` axes, each selecting a block of whole
     score matrices of about ``_BLOCK_BYTES`` (at least one matrix)."""
-    per_block = max(1, _BLOCK_BYTES // matrix_bytes)
+    per_block = max(1, _BLOCK_BYTES // max(matrix_bytes, 1))
     if not batch:
         yield ()
+        return
+    if 0 in batch:  # no matrices at all
         return
     last = batch[-1]
     if per_block >= last and len(batch) >= 2:  # whole rows of the last axis at a time
@@ -167,7 +169,7 @@ def _joint_vjp(g, ans, needed, q, k, v, scale, mask=None, saved=None):
     if scores_needed:
         rows = np.einsum("...i,...i->...", g, ans)[..., None]  # D_n = g_n · y_n
         v_t, scratch = v.swapaxes(-1, -2), None
-    for block in _blocks(batch, weights[(0,) * len(batch)].nbytes):
+    for block in _blocks(batch, weights.shape[-2] * weights.shape[-1] * weights.itemsize):
         a = weights[block]
         g_part = _part(g, block)
         if dv is not None:
@@ -297,6 +299,9 @@ def scaled_dot_product_attention(q, k, v, mask=None, causal: bool = False,
     if not q.dtype == k.dtype == v.dtype:
         raise TypeError(f"{owner}: q, k, v must share one dtype, got {q.dtype}, {k.dtype}, "
                         f"{v.dtype}")
+    if k.shape[-2] == 0:
+        raise ValueError(f"{owner}: k and v hold no key (shape {k.shape}): a query's weights "
+                         "must sum to 1 over at least one key (eq. 11.3)")
     if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
         raise ValueError(f"{owner}: q (..., L, d), k (..., S, d) and v (..., S, d_v) do not "
                          f"fit: got shapes {q.shape}, {k.shape}, {v.shape}")
