@@ -86,15 +86,21 @@ def test_scaled_dot_product_attention_matches_torch_with_gradients(kind):
         mask = _random_mask(rng, (6, 6) if kind == "broadcast-mask" else (2, 3, 6, 6))
         mask[..., 0] = True  # keeps a key for every query under the causal mask too
     causal = "causal" in kind
-    ours = [dg.tensor(a, requires_grad=True) for a in (q, k, v)]
-    theirs = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]
-    out = F.scaled_dot_product_attention(*ours, mask=mask, causal=causal)
     t_mask = None if mask is None else torch.tensor(mask)
+    t_causal = causal
     if causal and mask is not None:
-        t_mask = t_mask & torch.ones(6, 6, dtype=torch.bool).tril()
-        causal = False
-    t_out = torch.nn.functional.scaled_dot_product_attention(*theirs, attn_mask=t_mask,
-                                                             is_causal=causal)
+        t_mask, t_causal = t_mask & torch.ones(6, 6, dtype=torch.bool).tril(), False
+    _check_sdpa_against_torch(rng, (q, k, v), dict(mask=mask, causal=causal),
+                              dict(attn_mask=t_mask, is_causal=t_causal))
+
+
+def _check_sdpa_against_torch(rng, arrays, kwargs, torch_kwargs):
+    """Our fused attention and torch's on the same float64 q, k, v: the outputs and ∂E/∂q, k, v
+    for a random ∂E/∂y."""
+    ours = [dg.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out = F.scaled_dot_product_attention(*ours, **kwargs)
+    t_out = torch.nn.functional.scaled_dot_product_attention(*theirs, **torch_kwargs)
     g = rng.normal(size=out.shape)
     out.backward(g)
     t_out.backward(torch.tensor(g))
@@ -173,17 +179,7 @@ def test_blocked_attention_equals_torch_for_any_block_size_and_broadcast(monkeyp
     arrays = [rng.normal(size=q_shape), rng.normal(size=k_shape),
               rng.normal(size=k_shape[:-1] + (3,))]
     mask = rng.normal(size=(q_shape[-2], k_shape[-2]))
-    ours = [dg.tensor(a, requires_grad=True) for a in arrays]
-    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
-    out = F.scaled_dot_product_attention(*ours, mask=mask)
-    t_out = torch.nn.functional.scaled_dot_product_attention(*theirs,
-                                                             attn_mask=torch.tensor(mask))
-    g = rng.normal(size=out.shape)
-    out.backward(g)
-    t_out.backward(torch.tensor(g))
-    _close(out, t_out, "output")
-    for name, a, b in zip("qkv", ours, theirs):
-        _close(a.grad, b.grad, f"d{name}")
+    _check_sdpa_against_torch(rng, arrays, dict(mask=mask), dict(attn_mask=torch.tensor(mask)))
     empty = dg.tensor(np.zeros((0,) + q_shape[1:]), requires_grad=True)
     y = F.scaled_dot_product_attention(empty, arrays[1], arrays[2])
     y.sum().backward()
