@@ -291,7 +291,11 @@ def _lstm_vjp(i):
         if i == 3:
             return flat.T @ x.swapaxes(0, 1).reshape(T * N, D_x)
         if i == 4:
-            previous = np.concatenate([h0[None], out[:, :T - 1].swapaxes(0, 1)], axis=0)
+            # (h⁽⁰⁾, …, h⁽ᵀ⁻¹⁾) time-major and C-contiguous: np.concatenate would keep the
+            # view's memory order, and the reshape below would then copy it once more
+            previous = np.empty((T,) + h0.shape, dtype=delta.dtype)
+            previous[0] = h0
+            previous[1:] = out[:, :T - 1].swapaxes(0, 1)
             return flat.T @ previous.reshape(T * N, -1)
         return flat.sum(axis=0)
     return vjp
