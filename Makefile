@@ -36,10 +36,15 @@ browser:
 test: $(VENV)/.installed-dev browser
 	$(PY) -m pytest
 
+# conv, rnn and attention print two columns: one thread each by CPU time, two threads by wall
+# clock (with the load average beside it: only a quiet machine's wall clock means anything).
 bench: $(VENV)/.installed-dev
 	$(PY) bench/mlp.py
 	$(PY) bench/fit.py
 	$(PY) bench/floor.py
+	$(PY) bench/conv.py
+	$(PY) bench/rnn.py
+	$(PY) bench/attention.py
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check src tests bench examples

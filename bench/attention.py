@@ -1,6 +1,7 @@
 """MultiHeadAttention forward + backward: deltagrad against PyTorch (CPU) and a minimal
 hand-written NumPy version, in one process, same threads and dtype, interleaved rounds, best
-of N. Prints times and ratios (deltagrad / PyTorch), and the peak memory of deltagrad's
+of N. Prints times and ratios (deltagrad / PyTorch) in both columns of ``columns.py`` (one
+thread each by CPU time, two threads by wall clock), and the peak memory of deltagrad's
 forward + backward at sequence length 512 (tracemalloc: NumPy's allocations).
 
     PYTHONPATH=src python bench/attention.py [--rounds 7]
@@ -14,10 +15,9 @@ from functools import partial
 
 import numpy as np
 import torch
-from threadpoolctl import threadpool_info
+from columns import columns_line, header, two_columns
 
 import deltagrad as dg
-from conv import _best  # bench/ is on sys.path when a script here runs: one timing loop
 
 CASES = [(32, 64, 64, 4), (8, 256, 128, 8)]  # (batch, sequence, embed, heads)
 
@@ -42,7 +42,7 @@ def _numpy(w_in, b_in, w_out, b_out, heads, x, g):
     qkv = x @ w_in.T + b_in
     split = qkv.reshape(n, t, 3, heads, d).transpose(2, 0, 3, 1, 4)
     q, k, v = split[0], split[1], split[2]
-    s = q @ k.swapaxes(-1, -2) / np.sqrt(d)
+    s = q @ k.swapaxes(-1, -2) / float(np.sqrt(d))  # a Python float keeps float32 float32
     a = np.exp(s - s.max(-1, keepdims=True))
     a /= a.sum(-1, keepdims=True)
     y = (a @ v).transpose(0, 2, 1, 3).reshape(n, t, e)
@@ -52,7 +52,7 @@ def _numpy(w_in, b_in, w_out, b_out, heads, x, g):
     dy = (g2 @ w_out).reshape(n, t, heads, d).transpose(0, 2, 1, 3)
     dv = a.swapaxes(-1, -2) @ dy
     da = dy @ v.swapaxes(-1, -2)
-    ds = a * (da - (a * da).sum(-1, keepdims=True)) / np.sqrt(d)
+    ds = a * (da - (a * da).sum(-1, keepdims=True)) / float(np.sqrt(d))
     dq, dk = ds @ k, ds.swapaxes(-1, -2) @ q
     dqkv = np.stack([dq, dk, dv]).transpose(1, 3, 0, 2, 4).reshape(-1, 3 * e)
     dw_in, db_in = dqkv.T @ x.reshape(-1, e), dqkv.sum(0)
@@ -77,12 +77,12 @@ def mha_cases(rounds: int) -> None:
             ours, theirs = _layers(embed, heads, dtype)
             weights = (ours.in_proj_weight.data, ours.in_proj_bias.data,
                        ours.out_proj.weight.data, ours.out_proj.bias.data, heads)
-            a, b, c = _best([partial(_ours, ours, x, g),
-                             partial(_torch, theirs, torch.tensor(x), torch.tensor(g)),
-                             partial(_numpy, *weights, x, g)], rounds)
-            print(f"MultiHeadAttention fwd+bwd (N={batch}, T={length}, E={embed}, H={heads}) "
-                  f"{dtype}: deltagrad {a * 1e3:7.2f} ms  PyTorch {b * 1e3:7.2f} ms  NumPy "
-                  f"{c * 1e3:7.2f} ms  ratio {a / b:5.2f}× (NumPy {c / b:5.2f}×)")
+            cpu, wall = two_columns(
+                {"deltagrad": partial(_ours, ours, x, g),
+                 "pytorch": partial(_torch, theirs, torch.tensor(x), torch.tensor(g)),
+                 "numpy": partial(_numpy, *weights, x, g)}, rounds)
+            print(columns_line(f"MultiHeadAttention fwd+bwd (N={batch}, T={length}, E={embed}, "
+                               f"H={heads}) {dtype}", cpu, wall), flush=True)
 
 
 def peak_memory(length: int = 512, batch: int = 8, embed: int = 128, heads: int = 8) -> None:
@@ -103,9 +103,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
-    blas = [(i["internal_api"], i.get("architecture"), i["num_threads"])
-            for i in threadpool_info()]
-    print(f"BLAS {blas}; torch threads {torch.get_num_threads()}")
+    header("MultiHeadAttention, deltagrad against PyTorch")
     mha_cases(args.rounds)
     peak_memory()
 

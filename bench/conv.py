@@ -1,6 +1,7 @@
 """conv2d forward + backward and one CNN training epoch: deltagrad against PyTorch (CPU) and a
 minimal hand-written NumPy im2col version, in one process, same threads and dtype,
-interleaved rounds, best of N. Prints times and ratios (deltagrad / PyTorch).
+interleaved rounds, best of N. Prints times and ratios (deltagrad / PyTorch) in both columns
+of ``columns.py``: one thread each by CPU time, two threads by wall clock.
 
     PYTHONPATH=src python bench/conv.py [--rounds 7]
 """
@@ -8,13 +9,12 @@ interleaved rounds, best of N. Prints times and ratios (deltagrad / PyTorch).
 from __future__ import annotations
 
 import argparse
-import time
 from functools import partial
 
 import numpy as np
 import torch
 from numpy.lib.stride_tricks import sliding_window_view
-from threadpoolctl import threadpool_info
+from columns import columns_line, header, two_columns
 
 import deltagrad as dg
 from deltagrad.analysis import invariance
@@ -53,16 +53,6 @@ def _numpy(x, w, b, g):
     return out, dw, gr.sum(0), dx
 
 
-def _best(fns, rounds: int) -> list:
-    best = [float("inf")] * len(fns)
-    for _ in range(rounds):
-        for k, fn in enumerate(fns):
-            start = time.perf_counter()
-            fn()
-            best[k] = min(best[k], time.perf_counter() - start)
-    return best
-
-
 def conv_cases(rounds: int) -> None:
     for dtype in ("float32", "float64"):
         for shape, filters in CASES:
@@ -72,12 +62,11 @@ def conv_cases(rounds: int) -> None:
             b = rng.normal(size=filters).astype(dtype)
             g = rng.normal(size=(shape[0], filters, shape[2] - 2, shape[3] - 2)).astype(dtype)
             tx, tw, tb, tg = (torch.tensor(a) for a in (x, w, b, g))
-            ours, theirs, hand = _best([partial(_ours, x, w, b, g),
-                                        partial(_torch, tx, tw, tb, tg),
-                                        partial(_numpy, x, w, b, g)], rounds)
-            print(f"conv2d fwd+bwd {shape} × {filters} 3×3 {dtype}: deltagrad "
-                  f"{ours * 1e3:7.2f} ms  PyTorch {theirs * 1e3:7.2f} ms  NumPy im2col "
-                  f"{hand * 1e3:7.2f} ms  ratio {ours / theirs:5.2f}×")
+            cpu, wall = two_columns({"deltagrad": partial(_ours, x, w, b, g),
+                                     "pytorch": partial(_torch, tx, tw, tb, tg),
+                                     "numpy": partial(_numpy, x, w, b, g)}, rounds)
+            print(columns_line(f"conv2d fwd+bwd {shape} × {filters} 3×3 {dtype}", cpu, wall),
+                  flush=True)
 
 
 def _torch_cnn():
@@ -107,19 +96,15 @@ def cnn_epoch(rounds: int) -> None:
             loss.backward()
             topt.step()
 
-    a, b = _best([ours, theirs], rounds)
-    print(f"digits CNN epoch (1,437 × 12×12, batch 32, float64): deltagrad {a * 1e3:7.1f} ms  "
-          f"PyTorch {b * 1e3:7.1f} ms  ratio {a / b:5.2f}×")
+    cpu, wall = two_columns({"deltagrad": ours, "pytorch": theirs}, rounds)
+    print(columns_line("digits CNN epoch (1,437 × 12×12, batch 32, float64)", cpu, wall))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
-    torch.set_num_threads(max(1, torch.get_num_threads()))
-    blas = [(i["internal_api"], i.get("architecture"), i["num_threads"])
-            for i in threadpool_info()]
-    print(f"BLAS {blas}; torch threads {torch.get_num_threads()}")
+    header("conv2d and a CNN epoch, deltagrad against PyTorch")
     conv_cases(args.rounds)
     cnn_epoch(max(2, args.rounds // 3))
 

@@ -30,8 +30,8 @@ def best_time(fn, repeats: int) -> float:
 
 def race(fns: dict, repeats: int, clock=time.perf_counter) -> dict:
     """The fastest of ``repeats`` runs of each function, run in interleaved rounds (one run of
-    each per round) so that a machine that speeds up or slows down affects all alike;
-    ``clock=time.process_time`` measures CPU time instead of wall time."""
+    each per round) so that a machine that speeds up or slows down affects all alike.
+    ``clock``: wall clock by default; ``time.process_time`` gives the CPU time of the process."""
     for fn in fns.values():
         fn()
     best = {name: float("inf") for name in fns}

@@ -2,7 +2,8 @@
 torch.nn.RNN/LSTM (CPU, same threads and dtype) and a minimal hand-written NumPy BPTT, side by
 side in one process, interleaved rounds, best of R.
 
-Prints the time per step, the ratio ours/PyTorch, and deltagrad's peak memory (tracemalloc)
+Prints the time per step and the ratio ours/PyTorch in both columns of ``columns.py`` (one
+thread each by CPU time, two threads by wall clock), and deltagrad's peak memory (tracemalloc)
 for batch 64, T = 100, input 2, hidden 64 and batch 32, T = 50, input 128, hidden 256.
 Run with ``.venv/bin/python bench/rnn.py [--quick]``.
 """
@@ -10,18 +11,13 @@ Run with ``.venv/bin/python bench/rnn.py [--quick]``.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import tracemalloc
 
 import numpy as np
 import torch
-from threadpoolctl import threadpool_info
+from columns import columns_line, header, two_columns
 
-sys.path.insert(0, os.path.dirname(__file__))
-from mlp import race  # noqa: E402  (the one interleaved best-of-R timer)
-
-from deltagrad import nn  # noqa: E402
+from deltagrad import nn
 
 SHAPES = [(64, 100, 2, 64), (32, 50, 128, 256)]  # (N, T, D_x, D_h)
 
@@ -112,11 +108,10 @@ def bench(kind: str, shape, dtype: str, repeats: int) -> dict:
     xt, gt = torch.tensor(x), torch.tensor(g)
     W = (ours.W_xh.data, ours.W_hh.data, ours.b_h.data)
     minimal = numpy_lstm_step if kind == "LSTM" else numpy_rnn_step
-    times = race({"deltagrad": lambda: ours_step(ours, x, g),
-                  "pytorch": lambda: torch_step(theirs, xt, gt),
-                  "numpy": lambda: minimal(*W, x, g)}, repeats)
-    times["peak_mb"] = peak_megabytes(lambda: ours_step(ours, x, g))
-    return times
+    cpu, wall = two_columns({"deltagrad": lambda: ours_step(ours, x, g),
+                             "pytorch": lambda: torch_step(theirs, xt, gt),
+                             "numpy": lambda: minimal(*W, x, g)}, repeats)
+    return cpu, wall, peak_megabytes(lambda: ours_step(ours, x, g))
 
 
 def main() -> None:
@@ -124,19 +119,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer rounds")
     args = parser.parse_args()
     repeats = 3 if args.quick else 10
-    blas = [(i["internal_api"], i.get("architecture"), i["num_threads"])
-            for i in threadpool_info() if i["user_api"] == "blas"]
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; NumPy BLAS {blas}")
-    print(f"{'layer':5} {'shape (N,T,Dx,Dh)':18} {'dtype':8} {'deltagrad':>10} {'pytorch':>10} "
-          f"{'numpy':>10} {'ours/torch':>10} {'numpy/torch':>11} {'peak MB':>8}")
+    header("RNN and LSTM training step, deltagrad against PyTorch")
     for kind in ("RNN", "LSTM"):
         for shape in SHAPES:
             for dtype in ("float32", "float64"):
-                t = bench(kind, shape, dtype, repeats)
-                print(f"{kind:5} {str(shape):18} {dtype:8} {t['deltagrad'] * 1e3:8.2f}ms "
-                      f"{t['pytorch'] * 1e3:8.2f}ms {t['numpy'] * 1e3:8.2f}ms "
-                      f"{t['deltagrad'] / t['pytorch']:10.2f} {t['numpy'] / t['pytorch']:11.2f} "
-                      f"{t['peak_mb']:8.1f}", flush=True)
+                cpu, wall, peak = bench(kind, shape, dtype, repeats)
+                print(columns_line(f"{kind} (N, T, D_x, D_h) = {shape} {dtype}, "
+                                   f"peak {peak:.1f} MB", cpu, wall), flush=True)
 
 
 if __name__ == "__main__":

@@ -86,21 +86,104 @@ def test_scaled_dot_product_attention_matches_torch_with_gradients(kind):
         mask = _random_mask(rng, (6, 6) if kind == "broadcast-mask" else (2, 3, 6, 6))
         mask[..., 0] = True  # keeps a key for every query under the causal mask too
     causal = "causal" in kind
-    ours = [dg.tensor(a, requires_grad=True) for a in (q, k, v)]
-    theirs = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]
-    out = F.scaled_dot_product_attention(*ours, mask=mask, causal=causal)
     t_mask = None if mask is None else torch.tensor(mask)
+    t_causal = causal
     if causal and mask is not None:
-        t_mask = t_mask & torch.ones(6, 6, dtype=torch.bool).tril()
-        causal = False
-    t_out = torch.nn.functional.scaled_dot_product_attention(*theirs, attn_mask=t_mask,
-                                                             is_causal=causal)
+        t_mask, t_causal = t_mask & torch.ones(6, 6, dtype=torch.bool).tril(), False
+    _check_sdpa_against_torch(rng, (q, k, v), dict(mask=mask, causal=causal),
+                              dict(attn_mask=t_mask, is_causal=t_causal))
+
+
+def _check_sdpa_against_torch(rng, arrays, kwargs, torch_kwargs):
+    """Our fused attention and torch's on the same float64 q, k, v: the outputs and ∂E/∂q, k, v
+    for a random ∂E/∂y."""
+    ours = [dg.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out = F.scaled_dot_product_attention(*ours, **kwargs)
+    t_out = torch.nn.functional.scaled_dot_product_attention(*theirs, **torch_kwargs)
     g = rng.normal(size=out.shape)
     out.backward(g)
     t_out.backward(torch.tensor(g))
     _close(out, t_out, "output")
     for name, a, b in zip("qkv", ours, theirs):
         _close(a.grad, b.grad, f"d{name}")
+
+
+def _float_mask(rng, shape):
+    """An additive mask: random shifts of the scores, −inf (forbidden) at random places,
+    every row keeping its first key."""
+    mask = rng.normal(size=shape)
+    mask[rng.random(shape) < 0.3] = -np.inf
+    mask[..., 0] = rng.normal(size=shape[:-1])
+    return mask
+
+
+@pytest.mark.parametrize("kind", ["full", "broadcast", "causal", "float32"])
+def test_float_masks_are_added_to_the_scores_as_torchs_float_attn_mask(kind):
+    """Issue 26 item 4: a float mask is PyTorch's float ``attn_mask``, softmax(q kᵀ/√d + M) v;
+    −inf entries get weight exactly 0. With ``causal`` it is added to the causal mask's −inf
+    above the diagonal (torch takes one or the other, so its side gets the sum)."""
+    rng = np.random.default_rng(8)
+    dtype = "float32" if kind == "float32" else "float64"
+    q, k, v = (rng.normal(size=s).astype(dtype) for s in [(2, 3, 6, 4), (2, 3, 6, 4),
+                                                          (2, 3, 6, 5)])
+    mask = _float_mask(rng, (6, 6) if kind == "broadcast" else (2, 3, 6, 6))
+    ours = [dg.tensor(a, requires_grad=True) for a in (q, k, v)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]
+    out = F.scaled_dot_product_attention(*ours, mask=mask, causal=kind == "causal")
+    t_mask = mask + (np.triu(np.full((6, 6), -np.inf), 1) if kind == "causal" else 0)
+    t_out = torch.nn.functional.scaled_dot_product_attention(
+        *theirs, attn_mask=torch.tensor(t_mask.astype(dtype)))
+    g = rng.normal(size=out.shape).astype(dtype)
+    out.backward(g)
+    t_out.backward(torch.tensor(g))
+    tol = TOL if dtype == "float64" else dict(rtol=1e-4, atol=1e-5)
+    assert out.dtype == dtype and all(a.grad.dtype == dtype for a in ours)
+    for name, a, b in [("output", out, t_out)] + list(zip("qkv", ours, theirs)):
+        a = a.data if a is out else a.grad
+        b = b.detach().numpy() if b is t_out else b.grad.numpy()
+        np.testing.assert_allclose(a, b, err_msg=name, **tol)
+    weights = F.attention_weights(q @ k.swapaxes(-1, -2) / 2.0, mask=mask,
+                                  causal=kind == "causal").data
+    assert np.all(weights[np.broadcast_to(t_mask, weights.shape) == -np.inf] == 0.0)
+    np.testing.assert_allclose(weights.sum(-1), 1.0, rtol=1e-6)
+    if kind == "broadcast":  # and the gradient through the fused node, by finite differences
+        small = [dg.tensor(a[0, 0].astype(float), requires_grad=True) for a in (q, k, v)]
+        assert dg.gradcheck(lambda *qkv: F.scaled_dot_product_attention(*qkv, mask=mask),
+                            *small)
+
+
+def test_a_boolean_mask_and_its_additive_form_give_the_same_attention():
+    """True = keep is the float mask 0, False the float mask −inf: the same numbers."""
+    rng = np.random.default_rng(9)
+    q, k, v = (rng.normal(size=(2, 5, 3)) for _ in range(3))
+    keep = _random_mask(rng, (2, 5, 5))
+    keep[..., 0] = True  # a key for every query under the causal mask too
+    additive = np.where(keep, 0.0, -np.inf)
+    np.testing.assert_array_equal(
+        F.scaled_dot_product_attention(q, k, v, mask=keep, causal=True).data,
+        F.scaled_dot_product_attention(q, k, v, mask=additive, causal=True).data)
+
+
+@pytest.mark.parametrize("block_bytes", [1, 700, 1 << 19])
+@pytest.mark.parametrize("shapes", [((2, 3, 5, 6, 4), (6, 4)), ((5, 4), (1, 7, 4)),
+                                    ((3, 1, 5, 4), (1, 2, 7, 4))])
+def test_blocked_attention_equals_torch_for_any_block_size_and_broadcast(monkeypatch, shapes,
+                                                                         block_bytes):
+    """The forward and backward run over blocks of whole score matrices (one matrix, a few,
+    or all): every split, with broadcast leading axes and a float mask, gives torch's numbers;
+    and no batch (an axis of length 0) gives empty results."""
+    monkeypatch.setattr(ops.attention, "_BLOCK_BYTES", block_bytes)
+    rng = np.random.default_rng(10)
+    (q_shape, k_shape) = shapes
+    arrays = [rng.normal(size=q_shape), rng.normal(size=k_shape),
+              rng.normal(size=k_shape[:-1] + (3,))]
+    mask = rng.normal(size=(q_shape[-2], k_shape[-2]))
+    _check_sdpa_against_torch(rng, arrays, dict(mask=mask), dict(attn_mask=torch.tensor(mask)))
+    empty = dg.tensor(np.zeros((0,) + q_shape[1:]), requires_grad=True)
+    y = F.scaled_dot_product_attention(empty, arrays[1], arrays[2])
+    y.sum().backward()
+    assert y.size == 0 and empty.grad.shape == empty.shape
 
 
 def test_joint_vjp_gives_what_the_per_input_vjps_give():
@@ -125,7 +208,8 @@ def _torch_mha(ours: nn.MultiHeadAttention) -> torch.nn.MultiheadAttention:
     return theirs
 
 
-@pytest.mark.parametrize("kind", ["self", "mask", "key_mask", "causal", "cross", "no-bias"])
+@pytest.mark.parametrize("kind", ["self", "mask", "key_mask", "causal", "cross", "no-bias",
+                                  "float-mask", "float-mask+key_mask"])
 def test_multi_head_attention_matches_torch_outputs_and_gradients(kind):
     rng = np.random.default_rng(5)
     E, H, N, L, S = 12, 3, 2, 5, 7 if kind == "cross" else 5
@@ -150,6 +234,14 @@ def test_multi_head_attention_matches_torch_outputs_and_gradients(kind):
     if kind == "causal":
         kwargs = dict(causal=True)
         t_kwargs = dict(attn_mask=torch.ones(L, L, dtype=torch.bool).triu(1))
+    if kind.startswith("float-mask"):  # float masks are added to the scores in both libraries
+        mask = _float_mask(rng, (L, S))
+        kwargs, t_kwargs = dict(mask=mask), dict(attn_mask=torch.tensor(mask))
+    if kind == "float-mask+key_mask":
+        keys = np.zeros((N, S))
+        keys[1, 2:] = -np.inf
+        keys[0] = rng.normal(size=S)
+        kwargs["key_mask"], t_kwargs["key_padding_mask"] = keys, torch.tensor(keys)
     out = ours(x_ours, **kwargs)
     t_out, _ = theirs(*args, need_weights=False, **t_kwargs)
     _compare_backward(rng, (out, x_ours, ours), (t_out, x_theirs, theirs))
@@ -311,7 +403,24 @@ def test_bad_input_gets_clear_errors():
     with pytest.raises(ValueError, match="mask of shape"):
         nn.MultiHeadAttention(4, 2, rng=0)(np.zeros((1, 3, 4)), mask=np.ones((3, 2), bool))
     with pytest.raises(TypeError, match="mask must be boolean"):
-        F.attention_weights(np.zeros((2, 2)), mask=np.ones((2, 2)))
+        F.attention_weights(np.zeros((2, 2)), mask=np.ones((2, 2), dtype=int))
+    with pytest.raises(ValueError, match="hold no key"):
+        F.scaled_dot_product_attention(np.zeros((2, 3)), np.zeros((0, 3)), np.zeros((0, 3)))
+    with pytest.raises(ValueError, match="finite numbers or −inf"):
+        F.attention_weights(np.zeros((2, 2)), mask=np.array([[0.0, np.nan], [0.0, 0.0]]))
+    with pytest.raises(ValueError, match="finite numbers or −inf"):
+        F.attention_weights(np.zeros((2, 2)), mask=np.array([[0.0, np.inf], [0.0, 0.0]]))
+    with pytest.raises(ValueError, match="no key to attend to"):
+        F.scaled_dot_product_attention(np.zeros((2, 2)), np.zeros((2, 2)), np.zeros((2, 2)),
+                                       mask=np.array([[-np.inf, -np.inf], [0.0, 1.0]]))
+    with pytest.raises(ValueError, match="no key to attend to"):  # the causal mask's −inf too
+        F.scaled_dot_product_attention(np.zeros((2, 2)), np.zeros((2, 2)), np.zeros((2, 2)),
+                                       mask=np.array([[-np.inf, 0.0], [0.0, 1.0]]), causal=True)
+    with pytest.raises(TypeError, match="mask must be a constant"):
+        F.attention_weights(np.zeros((2, 2)), mask=dg.tensor(np.zeros((2, 2)),
+                                                             requires_grad=True))
+    with pytest.raises(TypeError, match="masks must be boolean .* or float"):
+        nn.MultiHeadAttention(4, 2, rng=0)(np.zeros((1, 3, 4)), mask=np.ones((3, 3), int))
     with pytest.raises(ValueError, match="no key to attend to"):
         F.attention_weights(np.zeros((2, 2)), mask=np.array([[True, False], [False, False]]))
     with pytest.raises(ValueError, match="key_mask must have shape"):

@@ -47,7 +47,7 @@ def test_a_causal_lm_with_left_padding_names_key_mask_and_the_padding():
 @pytest.mark.parametrize("call", [
     lambda m: m(np.ones((2, 3, 5))),
     lambda m: m(np.ones((2, 3, 4)), np.ones((2, 2, 4)), np.ones((2, 3, 4))),
-    lambda m: m(np.ones((2, 3, 4)), key_mask=np.ones((2, 3))),
+    lambda m: m(np.ones((2, 3, 4)), key_mask=np.ones((2, 3), dtype=int)),  # a float one is additive
     lambda m: m(np.ones((2, 3, 4)), key_mask=np.zeros((2, 3), dtype=bool)),
     lambda m: m(np.ones((2, 3, 4)), mask=np.ones((2, 2, 2, 2, 2), dtype=bool)),
 ])

@@ -21,10 +21,15 @@ from .module import Module, Parameter, layer_name
 from .registry import positive, savable
 
 
-def head_mask(mask, key_mask, batch: int, owner: str):
-    """One "may attend" mask (True = keep) broadcastable to ``(N, H, L, S)`` from ``mask``
-    (``(L, S)``, ``(N, L, S)`` or ``(N, H, L, S)``) and ``key_mask`` (``(N, S)``, True = a
-    real token, False = padding); ``None`` when both are ``None``."""
+def head_mask(mask, key_mask, batch: int, owner: str, dtype=np.float64):
+    """One mask broadcastable to ``(N, H, L, S)`` from ``mask`` (``(L, S)``, ``(N, L, S)`` or
+    ``(N, H, L, S)``) and ``key_mask`` (``(N, S)``); ``None`` when both are ``None``.
+
+    Each is boolean (True = may attend; for ``key_mask`` a real token, False = padding) or
+    float (added to the scores, as PyTorch's float ``attn_mask`` and ``key_padding_mask``).
+    Two boolean masks combine with ``&``; when either is float both become additive (a
+    boolean False is −inf) and add up, in ``dtype``.
+    """
     parts = []
     if mask is not None:
         mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
@@ -41,12 +46,18 @@ def head_mask(mask, key_mask, batch: int, owner: str):
                              f"got shape {key_mask.shape}")
         parts.append(key_mask[:, None, None, :])
     for part in parts:
-        if part.dtype != np.bool_:
-            raise TypeError(f"{owner}: masks must be boolean (True = may attend), got dtype "
-                            f"{part.dtype}")
+        if part.dtype != np.bool_ and part.dtype.kind != "f":
+            raise TypeError(f"{owner}: masks must be boolean (True = may attend) or float "
+                            f"(added to the scores), got dtype {part.dtype}")
     if not parts:
         return None
-    return parts[0] if len(parts) == 1 else parts[0] & parts[1]
+    if len(parts) == 1:
+        return parts[0]
+    if all(part.dtype == np.bool_ for part in parts):
+        return parts[0] & parts[1]
+    additive = [np.where(part, 0.0, -np.inf) if part.dtype == np.bool_ else part
+                for part in parts]
+    return (additive[0] + additive[1]).astype(dtype, copy=False)
 
 
 def refuse_queries_without_keys(owner: str, allowed, causal: bool, queries: int, keys: int,
@@ -58,6 +69,8 @@ def refuse_queries_without_keys(owner: str, allowed, causal: bool, queries: int,
         shape = np.broadcast_shapes(allowed.shape, (queries, keys))
     except (AttributeError, ValueError):  # no mask, or one the attention's check names
         return
+    if allowed.dtype != np.bool_:  # an additive (float) mask: −inf forbids a pair
+        allowed = allowed > -np.inf
     if causal:
         allowed = allowed & np.tril(np.ones((queries, keys), dtype=bool))
     rows = np.any(np.broadcast_to(allowed, shape), axis=-1)
@@ -92,11 +105,13 @@ class MultiHeadAttention(Module):
 
     Call ``attn(query, key=None, value=None, mask=None, key_mask=None, causal=False,
     need_weights=False)``: query ``(N, L, E)``, key and value ``(N, S, E)`` (default: the
-    query: self-attention). ``mask`` is boolean ``(L, S)``, ``(N, L, S)`` or ``(N, H, L, S)``
-    and ``key_mask`` ``(N, S)``; in both True means "may attend" (keep), as
+    query: self-attention). ``mask`` is ``(L, S)``, ``(N, L, S)`` or ``(N, H, L, S)`` and
+    ``key_mask`` ``(N, S)``; boolean, True means "may attend" (keep), as
     ``torch.nn.functional.scaled_dot_product_attention`` (PyTorch's ``MultiheadAttention``
-    takes the opposite convention). Returns ``(N, L, E)``, or with ``need_weights`` the pair
-    (output, weights ``(N, H, L, S)`` per head, not averaged).
+    takes the opposite convention for booleans); float, added to the scores (−inf forbids a
+    pair), as a float ``attn_mask`` / ``key_padding_mask`` in both of PyTorch's functions.
+    Returns ``(N, L, E)``, or with ``need_weights`` the pair (output, weights ``(N, H, L, S)``
+    per head, not averaged).
 
     Example:
         >>> import numpy as np, deltagrad as dg
@@ -156,7 +171,7 @@ class MultiHeadAttention(Module):
                              f"do not fit: got shapes {query.shape}, {key.shape}, "
                              f"{value.shape}")
         q, k, v = self._project(query, 0), self._project(key, 1), self._project(value, 2)
-        combined = head_mask(mask, key_mask, query.shape[0], layer_name(self))
+        combined = head_mask(mask, key_mask, query.shape[0], layer_name(self), dtype)
         refuse_queries_without_keys(layer_name(self), combined, causal, query.shape[1],
                                     key.shape[1], key_mask is not None)
         weights = None

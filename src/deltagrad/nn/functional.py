@@ -1,8 +1,9 @@
 """Attention as functions (chapter 11): the weights a_nm, the parameter-free self-attention of
 eq. 11.1, scaled dot-product attention, and the masks they accept.
 
-Every mask here is boolean and means "may attend" (True = keep), as in
-``torch.nn.functional.scaled_dot_product_attention``; masked pairs get weight exactly 0.
+Masks work as ``attn_mask`` of ``torch.nn.functional.scaled_dot_product_attention``: a boolean
+one means "may attend" (True = keep; masked pairs get weight exactly 0), a float one is added
+to the scores (−inf forbids a pair).
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ def attention_weights(scores, mask=None, causal: bool = False) -> Tensor:
 
     Args:
         scores: ``(..., N, M)``, the logits s_nm of query n for input m.
-        mask: optional boolean array broadcastable to ``scores``; True means "may attend"
-            (keep); a masked entry gets a_nm = 0 exactly. Every row must keep at least one m.
+        mask: optional array broadcastable to ``scores``: boolean, True means "may attend"
+            (keep) and a masked entry gets a_nm = 0 exactly; or float, added to the scores
+            (−inf forbids an entry). Every row must keep at least one m.
         causal: also mask m > n (an output never looks ahead).
 
     Returns:
@@ -49,9 +51,11 @@ def attention_weights(scores, mask=None, causal: bool = False) -> Tensor:
     scores = _as_float_tensor(scores, "scores", owner)
     if scores.ndim < 2:
         raise ValueError(f"{owner}: scores must have shape (..., N, M), got shape {scores.shape}")
-    mask = attention_mask(mask, causal, scores.shape, owner)
-    if mask is not None:
+    mask = attention_mask(mask, causal, scores.shape, owner, scores.dtype)
+    if mask is not None and mask.dtype == np.bool_:
         scores = ops.where(mask, scores, -np.inf)
+    elif mask is not None:  # a float mask is added to the scores (PyTorch's attn_mask)
+        scores = scores + mask
     return ops.softmax(scores, axis=-1)
 
 

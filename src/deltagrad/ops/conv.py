@@ -2,11 +2,11 @@
 
 ``conv2d`` computes eq. 7.3 — the cross-correlation a_jk = Σ_l Σ_m I(j+l, k+m) K(l, m) + w₀,
 summed over the input channels too — by *im2col*: every receptive field is unfolded into a
-row (``numpy.lib.stride_tricks.sliding_window_view``, one copy) and all units of all feature
-maps come out of one matrix product, the layer rule a = x Wᵀ + b of eq. 1.2 applied to
-patches. Its VJP is the same rule on the unfolded patches (eq. 3.10–3.11): one GEMM for
-∂E/∂K, one for ∂E/∂patches, which are then folded back onto the image (col2im) by a loop over
-the kernel offsets only (never over pixels, channels or filters).
+column (a strided view of every window, then one copy) and all units of an image's
+feature maps come out of one matrix product, the layer rule a = x Wᵀ + b of eq. 1.2 applied to
+patches. Its VJP is the same rule on the unfolded patches (eq. 3.10–3.11): one product per
+image for ∂E/∂K, one for ∂E/∂patches, which are then folded back onto the image (col2im) by a
+loop over the kernel offsets only (never over pixels, channels or filters).
 
 These are fused for speed and their VJPs are raw NumPy: differentiating them twice
 (``create_graph=True``) raises a clear error.
@@ -19,7 +19,7 @@ indices) as a constant input, as the loss primitives receive their cached output
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 from .. import _validate as check
 from ..tensor import Tensor
@@ -48,31 +48,46 @@ def _output_size(size: int, kernel: int, stride: int, padding: int) -> int:
 
 
 def _padded(x: np.ndarray, padding: tuple, value: float = 0.0) -> np.ndarray:
+    """x with ``padding`` rows/columns of ``value`` on each side (np.pad costs several times
+    more for these small batches)."""
     ph, pw = padding
     if not ph and not pw:
         return x
-    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+    n, c, h, w = x.shape
+    out = np.full((n, c, h + 2 * ph, w + 2 * pw), value, dtype=x.dtype)
+    out[:, :, ph:ph + h, pw:pw + w] = x
+    return out
 
 
 def _windows(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple,
              pad_value: float = 0.0) -> np.ndarray:
-    """Every receptive field as a view: (N, C, H_out, W_out, kh, kw)."""
-    view = sliding_window_view(_padded(x, padding, pad_value), kernel, axis=(2, 3))
-    return view[:, :, ::stride[0], ::stride[1]]
+    """Every receptive field as a read-only view: (N, C, H_out, W_out, kh, kw)."""
+    x = _padded(x, padding, pad_value)
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw) = kernel, stride
+    shape = (n, c, (h - kh) // sh + 1, (w - kw) // sw + 1, kh, kw)
+    s = x.strides
+    return as_strided(x, shape, s[:2] + (s[2] * sh, s[3] * sw, s[2], s[3]), writeable=False)
+
+
+def _slab(image, l: int, m: int, size: tuple, stride: tuple):
+    """The pixels at offset (l, m) of every window: image[:, :, l + s·j, m + s·k] for the
+    (H_out, W_out) = ``size`` window positions j, k, as a strided view."""
+    (ho, wo), (sh, sw) = size, stride
+    return image[:, :, l:l + sh * (ho - 1) + 1:sh, m:m + sw * (wo - 1) + 1:sw]
 
 
 def _fold(windows_grad, x_shape: tuple, kernel: tuple, stride: tuple,
           padding: tuple) -> np.ndarray:
-    """col2im: add each window's gradient (N, C, H_out, W_out, kh, kw) back onto the pixels it
-    came from; one strided add per kernel offset (l, m)."""
+    """col2im: add each window's gradient (N, C, kh, kw, H_out, W_out) back onto the pixels it
+    came from; one strided add of a whole (N, C, H_out, W_out) slab per kernel offset (l, m)."""
     n, c, h, w = x_shape
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    ho, wo = windows_grad.shape[2:4]
+    (kh, kw), (ph, pw) = kernel, padding
+    ho, wo = windows_grad.shape[4:6]
     out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=windows_grad.dtype)
     for l in range(kh):
         for m in range(kw):
-            out[:, :, l:l + sh * (ho - 1) + 1:sh, m:m + sw * (wo - 1) + 1:sw] += \
-                windows_grad[:, :, :, :, l, m]
+            _slab(out, l, m, (ho, wo), stride)[...] += windows_grad[:, :, l, m]
     return out[:, :, ph:ph + h, pw:pw + w]
 
 
@@ -98,40 +113,46 @@ def check_fits(x_shape, kernel, padding, owner: str) -> None:
 # ---- convolution (eq. 7.3) -------------------------------------------------------------------
 
 
+# The layout: the patches of image n are the columns of one (C·kh·kw, H_out·W_out) matrix
+# P_n, so that a_n = K P_n (K the kernels as (F, C·kh·kw)) comes out of the product already in
+# (F, H_out, W_out) order, the NCHW the layer returns (no transposed copy of the output, and
+# the incoming gradient is used as it comes); the unfolding copies whole rows of W_out pixels,
+# and ∂E/∂P_n = Kᵀ δ_n is, per kernel offset, a whole (C, H_out, W_out) slab for col2im.
+
+
 def _im2col(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple) -> np.ndarray:
-    """The receptive fields as rows: (N·H_out·W_out, C·kh·kw), C-contiguous."""
+    """The receptive fields as columns: (N, C·kh·kw, H_out·W_out), C-contiguous."""
     win = _windows(x, kernel, stride, padding)            # (N, C, Ho, Wo, kh, kw)
     n, c, ho, wo, kh, kw = win.shape
-    return win.transpose(0, 2, 3, 1, 4, 5).reshape(n * ho * wo, c * kh * kw)
+    return win.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, ho * wo)
 
 
 def _conv_forward(x, w, cols, b=None, stride=(1, 1), padding=(0, 0)):
     n, f = x.shape[0], w.shape[0]
     ho = _output_size(x.shape[2], w.shape[2], stride[0], padding[0])
     wo = _output_size(x.shape[3], w.shape[3], stride[1], padding[1])
-    out = cols @ np.ascontiguousarray(w.reshape(f, -1).T)   # (N·Ho·Wo, F): one GEMM
+    out = w.reshape(f, -1) @ cols                         # (N, F, Ho·Wo): a GEMM per image
     if b is not None:
-        out += b
-    return out.reshape(n, ho, wo, f).transpose(0, 3, 1, 2)  # (N, F, Ho, Wo), a view
+        out += b[:, None]
+    return out.reshape(n, f, ho, wo)
 
 
 def _unit_grads(g) -> np.ndarray:
-    """δ of every unit as rows (N·H_out·W_out, F), in the forward product's layout."""
-    return g.transpose(0, 2, 3, 1).reshape(-1, g.shape[1])
+    """δ of every unit as (N, F, H_out·W_out), in the forward product's layout (a view)."""
+    return g.reshape(g.shape[0], g.shape[1], g.shape[2] * g.shape[3])  # explicit: N may be 0
 
 
 def _conv_vjp_x(g, ans, x, w, cols, b=None, stride=(1, 1), padding=(0, 0)):
     """∂E/∂I: each unit sends δ·K back over its receptive field (eq. 3.10 on patches)."""
-    n, f = g.shape[:2]
-    ho, wo = g.shape[2:]
-    dcols = _unit_grads(g) @ w.reshape(f, -1)               # (N·Ho·Wo, C·kh·kw)
-    dwin = dcols.reshape(n, ho, wo, *w.shape[1:]).transpose(0, 3, 1, 2, 4, 5)
-    return _fold(dwin, x.shape, w.shape[2:], stride, padding)
+    n, f, ho, wo = g.shape
+    dcols = w.reshape(f, -1).T @ _unit_grads(g)            # (N, C·kh·kw, Ho·Wo)
+    return _fold(dcols.reshape(n, *w.shape[1:], ho, wo), x.shape, w.shape[2:], stride, padding)
 
 
 def _conv_vjp_w(g, ans, x, w, cols, b=None, stride=(1, 1), padding=(0, 0)):
-    """∂E/∂K(l, m) = Σ over units δ_jk I(j+l, k+m) (eq. 3.11, summed over shared weights)."""
-    return (_unit_grads(g).T @ cols).reshape(w.shape)
+    """∂E/∂K(l, m) = Σ over units δ_jk I(j+l, k+m) (eq. 3.11, summed over shared weights and
+    over the images: one small product per image, then their sum)."""
+    return (_unit_grads(g) @ cols.swapaxes(1, 2)).sum(axis=0).reshape(w.shape)
 
 
 def _conv_vjp_b(g, ans, x, w, cols, b=None, stride=(1, 1), padding=(0, 0)):
@@ -192,16 +213,36 @@ def conv2d(x, weight, bias=None, stride=1, padding=0) -> Tensor:
 
 
 def _max_pool_forward(x, index, kernel, stride, padding):
-    win = _windows(x, kernel, stride, padding, -np.inf)
-    flat = win.reshape(win.shape[:4] + (kernel[0] * kernel[1],))  # explicit: N = 0 too
-    return np.take_along_axis(flat, index, axis=4)[..., 0]
+    """The largest value of each window: the maximum of its kh·kw offset slabs (whole-array
+    maxima; NaN propagates, as the arg-max that ``index`` holds picks a NaN)."""
+    image = _padded(x, padding, -np.inf)
+    size = index.shape[2:4]
+    out = _slab(image, 0, 0, size, stride).copy()
+    for l in range(kernel[0]):
+        for m in range(kernel[1]):
+            if l or m:
+                np.maximum(out, _slab(image, l, m, size, stride), out=out)
+    return out
 
 
 def _max_pool_vjp(g, ans, x, index, kernel, stride, padding):
-    """The whole δ goes to the window's largest input (the first, where several are equal)."""
-    dwin = np.zeros(g.shape + (kernel[0] * kernel[1],), dtype=g.dtype)
-    np.put_along_axis(dwin, index, g[..., None], axis=4)
-    return _fold(dwin.reshape(g.shape + kernel), x.shape, kernel, stride, padding)
+    """The whole δ goes to the window's largest input (the first, where several are equal):
+    offset by offset, the pixels at that offset of the windows whose arg-max it is get δ
+    (assigned where windows do not overlap, the default stride = kernel; added where they do)."""
+    n, c, h, w = x.shape
+    (kh, kw), (ph, pw) = kernel, padding
+    out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=g.dtype)
+    index = index[..., 0]
+    overlapping = stride[0] < kh or stride[1] < kw
+    for l in range(kh):
+        for m in range(kw):
+            slab = _slab(out, l, m, g.shape[2:], stride)
+            chosen = index == l * kw + m
+            if overlapping:
+                slab += g * chosen
+            else:
+                np.multiply(g, chosen, out=slab)
+    return out[:, :, ph:ph + h, pw:pw + w]
 
 
 def _avg_pool_forward(x, kernel, stride, padding):
@@ -210,8 +251,9 @@ def _avg_pool_forward(x, kernel, stride, padding):
 
 def _avg_pool_vjp(g, ans, x, kernel, stride, padding):
     """Each input of a window receives δ / (kh·kw) (padding counts, as PyTorch's default)."""
-    share = (g / (kernel[0] * kernel[1]))[..., None, None]
-    return _fold(np.broadcast_to(share, g.shape + kernel), x.shape, kernel, stride, padding)
+    share = (g / (kernel[0] * kernel[1]))[:, :, None, None]
+    return _fold(np.broadcast_to(share, g.shape[:2] + kernel + g.shape[2:]), x.shape, kernel,
+                 stride, padding)
 
 
 _max_pool2d = Primitive("max_pool2d", _max_pool_forward, (_max_pool_vjp, None),

@@ -140,35 +140,61 @@ def rnn_sequence(x, h0, W_xh, W_hh, b_h, nonlinearity: str = "tanh", mask=None):
 
 # ------------------------------------------------------------------- the LSTM (eq. 10.4–10.6)
 
+# Layout: the LSTM keeps its per-step arrays time-major, (T, N, ·), so that the gates of step t
+# are one contiguous (N, 4D_h) block and every elementwise operation of a step is one SIMD
+# loop (batch-major rows would be N strided pieces). The rows of W_xh, W_hh and b_h that feed
+# the sigmoid gates i, f, o are halved before the products (exact: a power of two), so that
+# one tanh over all four gates gives tanh(z/2) for those and tanh(z) for C̃, and σ(z) = ½ tanh(z/2)
+# + ½ is two more operations; BPTT then needs, per step, only the products with the two
+# running sums ∂E/∂h and ∂E/∂C: every factor that does not depend on them is computed for a
+# few steps at once (``_lstm_gate_factors``).
+
+_SIGMOID_ROWS = (slice(0, 2), slice(3, 4))  # gates i, f and o, in units of D_h
+
+
+def _half_sigmoid_rows(w, D: int):
+    """``w`` with the rows of the sigmoid gates (i, f, o) halved (a copy)."""
+    w = w.copy()
+    for rows in _SIGMOID_ROWS:
+        w[rows.start * D:rows.stop * D] *= 0.5
+    return w
+
+
 def _lstm_forward(x, h0, c0, W_xh, W_hh, b_h, mask=None, saved=None):
     """The LSTM over T steps. Gates z = W_xh x⁽ᵗ⁾ + W_hh h⁽ᵗ⁻¹⁾ + b_h split into
     i = σ(z_i), f = σ(z_f), C̃ = tanh(z_C̃), o = σ(z_o) (eq. 10.4);
     C⁽ᵗ⁾ = f ⊙ C⁽ᵗ⁻¹⁾ + i ⊙ C̃ (eq. 10.6); h⁽ᵗ⁾ = o ⊙ tanh C⁽ᵗ⁾.
 
     Returns (N, T + 1, D_h): the hidden states h⁽¹⁾…h⁽ᵀ⁾, then the last cell state C⁽ᵀ⁾.
-    Keeps for BPTT the four gates of every step, the cell states and tanh C.
+    Keeps for BPTT the four gates of every step, the cell states and tanh C (time-major).
     """
-    N, T, _ = x.shape
+    N, T, D_x = x.shape
     D = h0.shape[1]
-    gates = _input_projection(x, W_xh, b_h)
-    W_hh_T = np.ascontiguousarray(W_hh.T)
+    x_steps = x.swapaxes(0, 1).reshape(T * N, D_x)
+    gates = x_steps @ _half_sigmoid_rows(W_xh, D).T     # (T·N, 4D): one product for all steps
+    gates += _half_sigmoid_rows(b_h[:, None], D)[:, 0]
+    gates = gates.reshape(T, N, 4 * D)
+    W_hh_T = np.ascontiguousarray(_half_sigmoid_rows(W_hh, D).T)
     out = np.empty((N, T + 1, D), dtype=gates.dtype)
-    C = np.empty((N, T, D), dtype=gates.dtype)
+    C = np.empty((T, N, D), dtype=gates.dtype)
     tanh_C = np.empty_like(C)
+    product = np.empty((N, D), dtype=gates.dtype)
     h, c = h0, c0
     for t in range(T):
-        z = gates[:, t]
+        z = gates[t]
         z += h @ W_hh_T
-        _sigmoid_(z[:, :2 * D])
-        np.tanh(z[:, 2 * D:3 * D], out=z[:, 2 * D:3 * D])
-        _sigmoid_(z[:, 3 * D:])
+        np.tanh(z, out=z)
+        for rows in _SIGMOID_ROWS:
+            sig = z[:, rows.start * D:rows.stop * D]
+            sig *= 0.5
+            sig += 0.5
         i, f, g, o = z[:, :D], z[:, D:2 * D], z[:, 2 * D:3 * D], z[:, 3 * D:]
-        c_new = C[:, t]
+        c_new = C[t]
         np.multiply(f, c, out=c_new)
-        c_new += i * g
-        np.tanh(c_new, out=tanh_C[:, t])
+        c_new += np.multiply(i, g, out=product)
+        np.tanh(c_new, out=tanh_C[t])
         h_new = out[:, t]
-        np.multiply(o, tanh_C[:, t], out=h_new)
+        np.multiply(o, tanh_C[t], out=h_new)
         keep = _keep(mask, t)
         _carry(c_new, c, keep)
         _carry(h_new, h, keep)
@@ -178,39 +204,75 @@ def _lstm_forward(x, h0, c0, W_xh, W_hh, b_h, mask=None, saved=None):
     return out
 
 
+# BPTT computes the factors of a few steps at a time: together they are about this many bytes,
+# so that they are still in cache when the steps use them (computed for all T at once, they
+# would go to main memory and back, which costs more than the per-step calls they save).
+_FACTOR_BYTES = 1 << 18
+
+
+def _lstm_gate_factors(steps: slice, gates, C, tanh_C, c0, factors, cell):
+    """For the given steps at once, into ``factors`` (steps, N, 4D) and ``cell`` (steps, N, D):
+    the factors that turn ∂E/∂C (gates i, f, C̃) and ∂E/∂h (gate o) into the gates' deltas,
+    C̃ i(1 − i), C⁽ᵗ⁻¹⁾ f(1 − f), i(1 − C̃²), tanh C o(1 − o); and o (1 − tanh² C), which
+    carries ∂E/∂h into ∂E/∂C."""
+    D = C.shape[2]
+    gates, tanh_C = gates[steps], tanh_C[steps]
+    i, f, g, o = (gates[..., k * D:(k + 1) * D] for k in range(4))
+    d_i, d_f, d_g, d_o = (factors[..., k * D:(k + 1) * D] for k in range(4))
+    np.subtract(1, gates, out=factors)   # s(1 − s) for all four, then C̃'s replaced below
+    factors *= gates
+    d_i *= g
+    d_o *= tanh_C
+    if steps.start == 0:
+        d_f[0] *= c0
+        d_f[1:] *= C[:steps.stop - 1]
+    else:
+        d_f *= C[steps.start - 1:steps.stop - 1]
+    np.multiply(g, g, out=d_g)
+    np.subtract(1, d_g, out=d_g)
+    d_g *= i
+    np.multiply(tanh_C, tanh_C, out=cell)
+    np.subtract(1, cell, out=cell)
+    cell *= o
+
+
 def _lstm_deltas(g, out, h0, c0, W_hh, mask, saved):
     """BPTT through the LSTM: per step, with dh = ∂E/∂h⁽ᵗ⁾ and dC = ∂E/∂C⁽ᵗ⁾ (through the cell
     path ∏ f⁽ⁱ⁾ of eq. 10.7 and through h⁽ᵗ⁾ = o ⊙ tanh C⁽ᵗ⁾):
     dC = dC⁽ᵗ⁺¹⁾ ⊙ f⁽ᵗ⁺¹⁾ + dh ⊙ o ⊙ (1 − tanh² C), δ_o = dh ⊙ tanh C ⊙ o(1 − o),
     δ_i = dC ⊙ C̃ ⊙ i(1 − i), δ_f = dC ⊙ C⁽ᵗ⁻¹⁾ ⊙ f(1 − f), δ_C̃ = dC ⊙ i ⊙ (1 − C̃²),
-    and dh⁽ᵗ⁻¹⁾ = W_hhᵀ δ⁽ᵗ⁾. Returns (δ of every step (N, T, 4D_h), ∂E/∂h⁽⁰⁾, ∂E/∂C⁽⁰⁾)."""
+    and dh⁽ᵗ⁻¹⁾ = W_hhᵀ δ⁽ᵗ⁾. Returns (δ of every step, time-major (T, N, 4D_h), ∂E/∂h⁽⁰⁾,
+    ∂E/∂C⁽⁰⁾)."""
     gates, C, tanh_C = (saved.buffers[k] for k in ("gates", "C", "tanh_C"))
-    N, T, D = C.shape
+    T, N, D = C.shape
     delta = np.empty_like(gates)
+    chunk = max(1, _FACTOR_BYTES // (5 * N * D * C.itemsize))
+    cell = np.empty((chunk, N, D), dtype=C.dtype)
     dh_future = np.zeros_like(h0)
     dc_future = g[:, T].copy()
+    dc = np.empty_like(dc_future)
     for t in range(T - 1, -1, -1):
-        i, f, c_tilde, o = (gates[:, t, k * D:(k + 1) * D] for k in range(4))
-        c_previous = C[:, t - 1] if t else c0
+        if t % chunk == chunk - 1 or t == T - 1:   # the factors of steps ⌊t/chunk⌋·chunk … t
+            steps = slice(t - t % chunk, t + 1)
+            _lstm_gate_factors(steps, gates, C, tanh_C, c0, delta[steps], cell[:t % chunk + 1])
         dh = g[:, t] + dh_future
         keep = _keep(mask, t)
-        dc = dc_future if keep is None else dc_future * keep
-        if keep is not None:
-            dh_skip = dh * ~keep
-            dh = dh * keep
-        tc = tanh_C[:, t]
-        dc = dc + dh * o * (1 - tc * tc)
-        d = delta[:, t]
-        np.multiply(dh * tc, o * (1 - o), out=d[:, 3 * D:])
-        np.multiply(dc * c_tilde, i * (1 - i), out=d[:, :D])
-        np.multiply(dc * c_previous, f * (1 - f), out=d[:, D:2 * D])
-        np.multiply(dc * i, 1 - c_tilde * c_tilde, out=d[:, 2 * D:3 * D])
+        if keep is not None:  # a skipped step passes both running sums on unchanged
+            dh_skip, dc_skip = dh * ~keep, dc_future * ~keep
+            dh *= keep
+            dc_future = dc_future * keep
+        np.multiply(dh, cell[t % chunk], out=dc)
+        dc += dc_future
+        d = delta[t]
+        d_cell = d[:, :3 * D].reshape(N, 3, D)              # δ_i, δ_f, δ_C̃: factor · dC
+        np.multiply(d_cell, dc[:, None, :], out=d_cell)
+        d[:, 3 * D:] *= dh                                   # δ_o: factor · dh
         dh_future = d @ W_hh
         if keep is None:
-            dc_future = dc * f
+            dc_future = dc * gates[t, :, D:2 * D]
         else:
             dh_future += dh_skip
-            dc_future = dc * f + dc_future * ~keep
+            dc_future = dc * gates[t, :, D:2 * D] + dc_skip
     return delta, dh_future, dc_future
 
 
@@ -218,10 +280,24 @@ def _lstm_vjp(i):
     def vjp(g, out, x, h0, c0, W_xh, W_hh, b_h, mask=None, saved=None):
         delta, dh0, dc0 = saved.deltas_for(
             g, lambda: _lstm_deltas(g, out, h0, c0, W_hh, mask, saved))
+        N, T, D_x = x.shape
+        flat = delta.reshape(T * N, -1)                      # time-major rows, as the forward
+        if i == 0:
+            return (flat @ W_xh).reshape(T, N, D_x).swapaxes(0, 1)
+        if i == 1:
+            return dh0
         if i == 2:
             return dc0
-        H = out[:, :-1]
-        return _weight_gradient(i if i < 2 else i - 1, delta, delta, dh0, H, x, h0, W_xh)
+        if i == 3:
+            return flat.T @ x.swapaxes(0, 1).reshape(T * N, D_x)
+        if i == 4:
+            # (h⁽⁰⁾, …, h⁽ᵀ⁻¹⁾) time-major and C-contiguous: np.concatenate would keep the
+            # view's memory order, and the reshape below would then copy it once more
+            previous = np.empty((T,) + h0.shape, dtype=delta.dtype)
+            previous[0] = h0
+            previous[1:] = out[:, :T - 1].swapaxes(0, 1)
+            return flat.T @ previous.reshape(T * N, -1)
+        return flat.sum(axis=0)
     return vjp
 
 
