@@ -26,7 +26,7 @@ import math
 import numpy as np
 
 from ..tensor import Tensor
-from .base import Primitive, Saved
+from .base import Primitive, Saved, as_floats
 
 
 def _channel_axes(ndim: int) -> tuple:
@@ -105,6 +105,7 @@ def _channel_tensor(value, name: str, channels: int, dtype, fill: float) -> Tens
         return Tensor._wrap(np.full(channels, fill, dtype=dtype))
     if not isinstance(value, Tensor):
         value = Tensor(value, dtype=dtype)
+    value = as_floats(value, dtype)
     if value.shape != (channels,) or value.dtype != dtype:
         raise ValueError(f"batch_norm: {name} must have shape ({channels},) and dtype {dtype}, "
                          f"got shape {value.shape} dtype {value.dtype}")
@@ -135,6 +136,7 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
     """
     if not isinstance(x, Tensor):
         x = Tensor(x)
+    x = as_floats(x)  # integer and boolean data compute as floats (ops.base.FLOAT)
     if x.ndim < 2 or x.dtype.kind != "f":
         raise ValueError(f"batch_norm: x must be a float batch (N, C) or (N, C, ...), got "
                          f"shape {x.shape} dtype {x.dtype}")
