@@ -200,6 +200,8 @@ def _store_grad(node: Tensor, g, handed_out: set) -> None:
 def backward(root: Tensor, grad=None, create_graph: bool = False, retain_graph=None) -> None:
     """Backpropagate from ``root``; see :meth:`Tensor.backward`."""
     retain_graph = create_graph if retain_graph is None else retain_graph
+    if _state.tracer is not None:  # deltagrad.compile is recording a step
+        _state.tracer.backward(root, grad, create_graph)
     _run([root], [_initial_grad(root, grad, create_graph)], create_graph, retain_graph)
 
 
@@ -231,6 +233,8 @@ def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False,
         >>> float(dx.item()), float(dxx.item())
         (27.0, 18.0)
     """
+    if _state.tracer is not None:
+        _state.tracer.refuse_grad()
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     single_input = isinstance(inputs, Tensor)
     inputs = [inputs] if single_input else list(inputs)

@@ -126,6 +126,8 @@ def apply(prim: Primitive, args, params) -> Tensor:
         out._parents = args
         out._params = params
         out._seq = next(_creation_counter)
+    if _state.tracer is not None:  # deltagrad.compile is recording a step
+        _state.tracer.forward(prim, args, params, out)
     return out
 
 
@@ -133,6 +135,27 @@ def _apply_with_constants(prim: Primitive, args, params) -> Tensor:
     dtype = _reference_dtype(args)
     return apply(prim, tuple(a if isinstance(a, Tensor) else _to_tensor(a, dtype) for a in args),
                  params)
+
+
+def recorded(function):
+    """Mark ``function`` as a source of arrays that a compiled step must call again at every
+    replay rather than keep (random numbers: Dropout's mask), in the order eager calls it.
+
+    Example:
+        >>> import numpy as np
+        >>> from deltagrad.ops.base import recorded
+        >>> draw = recorded(lambda rng, n: rng.random(n))
+        >>> draw(np.random.default_rng(0), 2).shape
+        (2,)
+    """
+    def call(*args, **kwargs):
+        out = function(*args, **kwargs)
+        if _state.tracer is not None:
+            _state.tracer.source(function, args, kwargs, out)
+        return out
+    call.__name__ = getattr(function, "__name__", "recorded")
+    call.__doc__ = function.__doc__
+    return call
 
 
 def polymorphic(prim: Primitive):

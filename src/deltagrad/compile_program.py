@@ -1,0 +1,540 @@
+"""Recording one eager run of a training step, and the straight-line program that replays it.
+
+:class:`ProgramRecorder` watches one call of the step: ``ops.base.apply`` reports every
+primitive (inputs, parameters, output), ``autograd.backward`` every backward pass, recorded
+sources (``ops.base.recorded``: Dropout's random mask) their calls, and a profiler the calls of
+optimisers' and modules' ``step``/``zero_grad`` and of the modules themselves. Every array gets
+a name: ``argK`` (an argument), ``pK`` (a leaf tensor such as a Parameter, read through its
+``.data`` at each replay), ``cK`` (a constant), ``vK`` (a primitive's output), ``gK`` (∂E/∂vK).
+
+:class:`Program` is the generated Python function: the same primitives' forward functions on
+the same named arrays; for each backward pass the engine's own order (the latest-made node
+first), each node's VJPs (``joint_vjp`` where the engine uses it), gradients summed in the
+order the engine sums them and stored by the engine's ``_store_grad``; the optimiser's own
+``step()`` where the step called it. So a replay equals the eager step to the bit.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from . import _state
+from .autograd import _store_grad, sum_to_shape
+from .nn.module import Module
+from .ops.base import Saved
+from .optim.optimizer import Optimizer
+from .tensor import Tensor
+
+_READS = ("__bool__", "item", "__float__", "__int__", "tolist", "numpy")  # Tensor methods
+_CALLS = ("step", "zero_grad")  # optimiser and module methods replayed as calls
+
+
+class Refused(Exception):
+    """The step cannot be replayed (the message says why)."""
+
+
+class Forward:
+    """One primitive call: ``out = prim.forward(*inputs, **params)``."""
+
+    def __init__(self, prim, inputs, params, out, tensor):
+        self.prim, self.inputs, self.params, self.out, self.tensor = (prim, inputs, params,
+                                                                        out, tensor)
+
+    def same(self, other) -> bool:
+        return (type(other) is Forward and self.prim is other.prim and self.inputs ==
+                other.inputs and self.params.keys() == other.params.keys() and
+                all(_same_param(self.params[k], other.params[k]) for k in self.params))
+
+
+class Source:
+    """A recorded source of arrays (random numbers), called again at each replay."""
+
+    def __init__(self, function, args, kwargs, out):
+        self.function, self.args, self.kwargs, self.out = function, args, kwargs, out
+
+    def same(self, other) -> bool:
+        return (type(other) is Source and self.function is other.function and
+                _same_param(self.args, other.args) and self.kwargs.keys() ==
+                other.kwargs.keys() and all(_same_param(v, other.kwargs[k])
+                                            for k, v in self.kwargs.items()))
+
+
+class Call:
+    """``owner.method()``: an optimiser's step or zero_grad, called at each replay."""
+
+    def __init__(self, owner, method):
+        self.owner, self.method = owner, method
+
+    def same(self, other) -> bool:
+        return type(other) is Call and self.owner is other.owner and self.method == other.method
+
+
+class Backward:
+    """One ``backward()`` from the scalar ``root``: ``steps`` in the engine's order, each
+    ``(forward entry, needed, deliveries)``, a delivery ``(input i, target, shape)`` with
+    target a node's name or a leaf's name."""
+
+    def __init__(self, root, dtype, ndim, steps):
+        self.root, self.dtype, self.ndim, self.steps = root, dtype, ndim, steps
+
+    def same(self, other) -> bool:
+        return (type(other) is Backward and self.root == other.root and
+                [(s[0].out, s[1], s[2]) for s in self.steps] ==
+                [(s[0].out, s[1], s[2]) for s in other.steps])
+
+
+class Ref:
+    """A named array inside a primitive's parameters (an index array, a mask)."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __eq__(self, other):
+        return type(other) is Ref and other.name == self.name
+
+    __hash__ = None
+
+
+def _same_param(a, b) -> bool:
+    if isinstance(a, Saved) or isinstance(b, Saved):
+        return isinstance(a, Saved) and isinstance(b, Saved)
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return (type(a) is type(b) and len(a) == len(b) and
+                all(_same_param(x, y) for x, y in zip(a, b)))
+    if isinstance(a, (np.ndarray, np.generic)) or isinstance(b, (np.ndarray, np.generic)):
+        return (type(a) is type(b) and np.shape(a) == np.shape(b) and
+                np.asarray(a).dtype == np.asarray(b).dtype and
+                np.array_equal(a, b, equal_nan=True))
+    if isinstance(a, (Ref, bool, int, float, str, type(None))):
+        return type(a) is type(b) and a == b
+    return a is b or (type(a) is type(b) and a == b)
+
+
+class ProgramRecorder:
+    """One eager call of ``fn`` with everything it ran recorded (see the module docstring)."""
+
+    def __init__(self, fn, args, kwargs):
+        self.fn, self.args, self.kwargs = fn, args, kwargs
+        self.values = list(args) + [kwargs[k] for k in sorted(kwargs)]
+        self.kw_names = sorted(kwargs)
+        self.names, self.keep = {}, []  # id(array or tensor) -> name; what keeps ids unique
+        self.entries, self.leaves, self.constants, self.modules = [], {}, {}, []
+        self.refusal, self.result, self.returns = None, None, None
+        self._inside, self._count = None, 0
+        self.arg_tensors = {}  # name -> index of a Tensor argument that requires grad
+        for k, value in enumerate(self.values):
+            if isinstance(value, Tensor):
+                self._name(value, f"arg{k}")
+                self._name(value.data, f"arg{k}")
+                if value.requires_grad:
+                    self.arg_tensors[f"arg{k}"] = k
+            elif isinstance(value, np.ndarray):
+                self._name(value, f"arg{k}")
+        self.scope = _scope(fn)
+
+    # ---- running -------------------------------------------------------------------------
+    def run(self):
+        """Call ``fn`` eagerly, recording; returns what it returns."""
+        before = [(holder, key, _read(holder, key)) for holder, key in self.scope]
+        previous_tracer, previous_profile = _state.tracer, sys.getprofile()
+        _state.tracer = self
+        sys.setprofile(self._profile)
+        try:
+            self.result = self.fn(*self.args, **self.kwargs)
+        finally:
+            sys.setprofile(previous_profile)
+            _state.tracer = previous_tracer
+        for holder, key, value in before:
+            if _read(holder, key) is not value:
+                self.refuse(f"it assigns {key!r} of its enclosing scope, which a replay would "
+                            "not do")
+        self.guards = [(holder, key, value) for holder, key, value in before
+                       if _guarded(value)]
+        if self.refusal is None:
+            self.returns = self._template(self.result)
+        return self.result
+
+    def refuse(self, reason: str) -> None:
+        if self.refusal is None:
+            self.refusal = reason
+
+    def _profile(self, frame, event, arg) -> None:
+        if event == "return":
+            if frame is self._inside:
+                self._inside = None
+            return
+        if event != "call" or self._inside is not None:
+            return
+        method = frame.f_code.co_name
+        if method not in _CALLS and method not in _READS and method != "__call__":
+            return
+        owner = frame.f_locals.get("self")
+        if method in _CALLS and isinstance(owner, (Optimizer, Module)):
+            self.entries.append(Call(owner, method))
+            self._inside = frame  # what it does inside is its own business at each replay
+        elif method == "__call__" and isinstance(owner, Module):
+            if not any(m is owner for m in self.modules):
+                self.modules.append(owner)
+        elif method in _READS and isinstance(owner, Tensor):
+            self.refuse(f"it reads a tensor's value ({method}()) while it runs, perhaps to "
+                        "branch on it: return the tensor and read it outside the step")
+
+    # ---- what the hooks report -------------------------------------------------------------
+    def forward(self, prim, args, params, out: Tensor) -> None:
+        """``ops.base.apply`` ran ``prim``."""
+        if self._inside is not None:
+            return
+        inputs = tuple(self._input(a) for a in args)
+        recorded = {key: self._param(value) for key, value in params.items()}
+        name = self._new("v")
+        self._name(out, name)
+        self._name(out.data, name)
+        self.entries.append(Forward(prim, inputs, recorded, name, out))
+
+    def source(self, function, args, kwargs, out) -> None:
+        """A recorded source (``ops.base.recorded``) made ``out``."""
+        if self._inside is not None:
+            return
+        name = self._new("v")
+        self._name(out, name)
+        self.entries.append(Source(function, args, kwargs, name))
+
+    def backward(self, root: Tensor, grad, create_graph: bool) -> None:
+        """``autograd.backward`` is about to run from ``root``."""
+        if self._inside is not None:
+            return
+        if create_graph:
+            return self.refuse("it differentiates twice (create_graph=True)")
+        if grad is not None:
+            return self.refuse("it calls backward(grad=...) (only a scalar's backward() is "
+                               "replayed)")
+        if root._op is None or self.names.get(id(root)) is None:
+            return self.refuse("it backpropagates from a tensor made outside the step")
+        self.entries.append(Backward(self.names[id(root)], root.dtype, root.ndim,
+                                     self._backward_steps(root)))
+
+    def refuse_grad(self) -> None:
+        """``autograd.grad`` was called."""
+        if self._inside is None:
+            self.refuse("it calls dg.grad() (only backward() is replayed)")
+
+    # ---- naming ------------------------------------------------------------------------------
+    def _new(self, prefix: str) -> str:
+        self._count += 1
+        return f"{prefix}{self._count}"
+
+    def _name(self, obj, name: str) -> str:
+        self.names[id(obj)] = name
+        self.keep.append(obj)
+        return name
+
+    def _input(self, a: Tensor) -> str:
+        name = self.names.get(id(a)) or self.names.get(id(a.data))
+        if name is not None:
+            return name
+        if a._op is not None:
+            self.refuse("it uses a tensor computed before the step with its graph")
+        if a.requires_grad:
+            name = self._name(a, self._new("p"))
+            self.leaves[name] = a
+            return name
+        return self._constant(a.data)
+
+    def _constant(self, array) -> str:
+        name = self.names.get(id(array))
+        if name is None:
+            name = self._name(array, self._new("c"))
+            self.constants[name] = array
+        return name
+
+    def _param(self, value):
+        if isinstance(value, Saved):
+            return Saved()
+        if isinstance(value, Tensor):
+            return Ref(self._input(value))
+        if isinstance(value, np.ndarray):
+            return Ref(self.names.get(id(value)) or self._constant(value))
+        if isinstance(value, (tuple, list)) and any(isinstance(v, (np.ndarray, Tensor))
+                                                    for v in value):
+            return type(value)(self._param(v) for v in value)
+        return value
+
+    def _template(self, result):
+        """The returned structure with each Tensor or array replaced by its name."""
+        if result is None:
+            return None
+        if isinstance(result, (Tensor, np.ndarray)):
+            name = self.names.get(id(result))
+            if name is None:
+                self.refuse("it returns a tensor the program does not make")
+            return Ref(name)
+        if isinstance(result, (tuple, list)):
+            return type(result)(self._template(r) for r in result)
+        if isinstance(result, dict):
+            return {k: self._template(v) for k, v in result.items()}
+        self.refuse(f"it returns a {type(result).__name__} (a replay returns Tensors, "
+                    "tuples, lists or dicts of them, or None)")
+        return None
+
+    # ---- the backward pass, as the engine runs it -----------------------------------------
+    def _backward_steps(self, root: Tensor) -> list:
+        """The nodes the engine visits from ``root``, latest-made first (its heap order), and
+        where each sends its input gradients (the same rules as ``autograd._propagate``)."""
+        pending, steps = {id(root)}, []
+        for entry in reversed([e for e in self.entries if type(e) is Forward]):
+            node = entry.tensor
+            if id(node) not in pending:
+                continue
+            if node._retain:
+                self.refuse("it calls retain_grad() (a replay makes no intermediate tensors)")
+            op = node._op
+            needed = tuple(p.requires_grad for p in node._parents)
+            deliveries = []
+            for i, parent in enumerate(node._parents):
+                if not parent.requires_grad or (op.joint_vjp is None and op.vjp(i) is None):
+                    continue
+                if parent._op is not None:
+                    pending.add(id(parent))
+                deliveries.append((i, self._input(parent), parent.shape))
+            steps.append((entry, needed, tuple(deliveries)))
+        return steps
+
+    # ---- comparing two recordings, making the program ---------------------------------------
+    def difference(self, other: ProgramRecorder) -> str | None:
+        """How ``other`` (the same step's next recording) differs from this one, or None."""
+        if len(self.entries) != len(other.entries):
+            return f"{len(self.entries)} vs {len(other.entries)} operations"
+        for k, (a, b) in enumerate(zip(self.entries, other.entries)):
+            if not a.same(b):
+                what = a.prim.name if type(a) is Forward else type(a).__name__.lower()
+                return f"operation {k + 1} ({what})"
+        for name, array in self.constants.items():
+            if not _same_param(array, other.constants.get(name)):
+                return f"the constant {name} of shape {np.shape(array)}"
+        if self.leaves.keys() != other.leaves.keys() or any(
+                t is not other.leaves[n] for n, t in self.leaves.items()):
+            return "the tensors it reads"
+        if [id(m) for m in self.modules] != [id(m) for m in other.modules]:
+            return "the modules it calls"
+        if not _same_param(self.returns, other.returns):
+            return "what it returns"
+        return None
+
+    def program(self) -> Program:
+        return Program(self)
+
+
+def _scope(fn) -> list:
+    """``(holder, key)`` for each variable ``fn`` names in its enclosing scope: closure cells
+    and module globals."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return []
+    scope = list(zip(fn.__closure__ or (), [None] * len(code.co_freevars)))
+    scope = [(cell, "cell_contents") for cell, _ in scope]
+    scope += [(fn.__globals__, name) for name in code.co_names if name in fn.__globals__]
+    return scope
+
+
+def _read(holder, key):
+    try:
+        return holder[key] if isinstance(holder, dict) else getattr(holder, key)
+    except (KeyError, ValueError):  # an empty cell
+        return None
+
+
+def _guarded(value) -> bool:
+    """Whether a replay depends on this variable still holding the same object."""
+    return isinstance(value, (Module, Optimizer, Tensor, np.ndarray, np.random.Generator,
+                              bool, int, float))
+
+
+class Program:
+    """A recorded step as one generated Python function (see the module docstring)."""
+
+    def __init__(self, recorder: ProgramRecorder):
+        self.recorder = recorder
+        self.entries = recorder.entries
+        self.namespace = {"array": np.array, "ones_like": np.ones_like, "ndarray": np.ndarray,
+                          "conform": _conform, "store_grad": _store_grad, "wrap": Tensor._wrap}
+        lines = [f"def run({', '.join(f'A{k}' for k in range(len(recorder.values)))}):"]
+        lines += self._arguments()
+        for k, entry in enumerate(self.entries):
+            lines += getattr(self, "_" + type(entry).__name__.lower())(entry, k)
+        lines.append(f"    return {self._returned(recorder.returns)}")
+        self.code = "\n".join(lines)
+        exec(compile(self.code, "<deltagrad.compile program>", "exec"), self.namespace)
+        self._run = self.namespace["run"]
+        self._guards = self._guard_function()
+        self._kw_names = recorder.kw_names
+
+    def run(self, args, kwargs):
+        if kwargs:
+            args = tuple(args) + tuple(kwargs[k] for k in self._kw_names)
+        return self._run(*args)
+
+    def guards_hold(self) -> bool:
+        return self._guards()
+
+    def leaf_tensors(self) -> list:
+        return list(self.recorder.leaves.values())
+
+    def optimizers(self) -> list:
+        seen = []
+        for entry in self.entries:
+            if type(entry) is Call and isinstance(entry.owner, Optimizer) and not any(
+                    o is entry.owner for o in seen):
+                seen.append(entry.owner)
+        return seen
+
+    def generators(self) -> list:
+        """The random generators the recorded sources draw from (for ``verify``)."""
+        found = [_state.default_rng]
+        for entry in self.entries:
+            if type(entry) is Source:
+                found += [a for a in entry.args if isinstance(a, np.random.Generator)]
+        return list({id(g): g for g in found}.values())
+
+    # ---- generating the code -----------------------------------------------------------------
+    def _bind(self, name: str, value) -> str:
+        self.namespace[name] = value
+        return name
+
+    def _arguments(self) -> list:
+        lines = []
+        for k, value in enumerate(self.recorder.values):
+            if isinstance(value, Tensor):
+                lines.append(f"    arg{k} = A{k}.data")
+            elif isinstance(value, np.ndarray):
+                lines.append(f"    arg{k} = A{k}")
+        for name, array in self.recorder.constants.items():
+            self._bind(name, array)
+        return lines
+
+    def _array(self, name: str) -> str:
+        """The expression for a named array: a leaf is read through ``.data`` where used."""
+        if name in self.recorder.leaves:
+            return f"{self._bind('T' + name, self.recorder.leaves[name])}.data"
+        return name
+
+    def _params(self, params: dict, k: int) -> str:
+        fixed = {key: self._resolve(value, k) for key, value in params.items()}
+        if not fixed:
+            return ""
+        return ", **" + self._bind(f"P{k}", fixed)
+
+    def _resolve(self, value, k):
+        if isinstance(value, Ref):
+            return self.recorder.constants.get(value.name, value)  # args: only by name
+        if isinstance(value, (tuple, list)):
+            return type(value)(self._resolve(v, k) for v in value)
+        return value
+
+    def _forward(self, entry: Forward, k: int) -> list:
+        if _holds_names(entry.params, self.recorder.constants):
+            raise Refused(f"the parameters of {entry.prim.name!r} hold arrays made from the "
+                          "step's arguments")
+        forward = self._bind(f"F{k}", entry.prim.forward)
+        inputs = ", ".join(self._array(n) for n in entry.inputs)
+        return [f"    {entry.out} = {forward}({inputs}{self._params(entry.params, k)})"]
+
+    def _source(self, entry: Source, k: int) -> list:
+        function = self._bind(f"S{k}", lambda e=entry: e.function(*e.args, **e.kwargs))
+        return [f"    {entry.out} = {function}()"]
+
+    def _call(self, entry: Call, k: int) -> list:
+        return [f"    {self._bind(f'C{k}', getattr(entry.owner, entry.method))}()"]
+
+    def _backward(self, entry: Backward, k: int) -> list:
+        root = entry.root
+        start = (f"ones_like({root})" if entry.ndim else
+                 f"array(1, {self._bind(f'D{k}', np.dtype(entry.dtype))})")
+        lines = ["    handed = set()", f"    g{root[1:]} = {start}"]
+        arrived = {root}
+        for j, (node, needed, deliveries) in enumerate(entry.steps):
+            lines += self._node_vjps(node, needed, deliveries, f"{k}_{j}", arrived)
+        return lines
+
+    def _node_vjps(self, node: Forward, needed, deliveries, tag: str, arrived: set) -> list:
+        op, g = node.prim, "g" + node.out[1:]
+        inputs = ", ".join(self._array(n) for n in node.inputs)
+        params = ""
+        if node.params:  # the backward uses the forward's own parameters (its Saved)
+            params = ", **" + self._bind(f"P{tag}", self.namespace[f"P{self._index(node)}"])
+        lines = []
+        if op.joint_vjp is not None:
+            joint = self._bind(f"J{tag}", op.joint_vjp)
+            lines.append(f"    r = {joint}({g}, {node.out}, {needed!r}, {inputs}{params})")
+            results = {i: f"r[{i}]" for i, _, _ in deliveries}
+        else:
+            results = {}
+            for i, _, _ in deliveries:
+                vjp = self._bind(f"V{tag}_{i}", op.vjp(i))
+                lines.append(f"    r{i} = {vjp}({g}, {node.out}, {inputs}{params})")
+                results[i] = f"r{i}"
+        for i, target, shape in deliveries:
+            lines.append(f"    t = {results[i]}")
+            lines.append(f"    if type(t) is not ndarray or t.shape != {shape!r}: "
+                         f"t = conform(t, {shape!r})")
+            if target in self.recorder.leaves:
+                lines.append(f"    store_grad(T{target}, t, handed)")
+            elif target in self.recorder.arg_tensors:
+                lines.append(f"    store_grad(A{self.recorder.arg_tensors[target]}, t, handed)")
+            elif target in arrived:
+                lines.append(f"    g{target[1:]} = g{target[1:]} + t")
+            else:
+                arrived.add(target)
+                lines.append(f"    g{target[1:]} = t")
+        return lines
+
+    def _index(self, node: Forward) -> int:
+        return next(k for k, e in enumerate(self.entries) if e is node)
+
+    def _returned(self, template) -> str:
+        if template is None:
+            return "None"
+        if isinstance(template, Ref):
+            name = template.name
+            if name.startswith("arg"):
+                return f"A{name[3:]}"
+            return f"T{name}" if name in self.recorder.leaves else f"wrap({name})"
+        if isinstance(template, tuple):
+            return "(" + "".join(self._returned(t) + ", " for t in template) + ")"
+        if isinstance(template, list):
+            return "[" + ", ".join(self._returned(t) for t in template) + "]"
+        return "{" + ", ".join(f"{self._bind(f'K{id(k)}', k)}: {self._returned(v)}"
+                               for k, v in template.items()) + "}"
+
+    def _guard_function(self):
+        checks = [f"M{k}.training is {m.training}" for k, m in enumerate(self.recorder.modules)]
+        for k, m in enumerate(self.recorder.modules):
+            self._bind(f"M{k}", m)
+        for k, (holder, key, value) in enumerate(self.recorder.guards):
+            self._bind(f"H{k}", holder)
+            self._bind(f"O{k}", value)
+            read = f"H{k}[{key!r}]" if isinstance(holder, dict) else f"H{k}.{key}"
+            checks.append(f"{read} is O{k}")
+        code = "def guards():\n    return " + (" and ".join(checks) or "True")
+        exec(compile(code, "<deltagrad.compile guards>", "exec"), self.namespace)
+        return self.namespace["guards"]
+
+
+def _holds_names(params: dict, constants: dict) -> bool:
+    """Whether a parameter refers to an argument's array or an output (not a constant): the
+    program would need to pass it at run time, which it does not do (yet)."""
+    def refers(value) -> bool:
+        if isinstance(value, Ref):
+            return value.name not in constants
+        if isinstance(value, (tuple, list)):
+            return any(refers(v) for v in value)
+        return False
+    return any(refers(v) for v in params.values())
+
+
+def _conform(g, shape: tuple):
+    """A VJP's result as the engine takes it: an ndarray, summed back to its input's shape."""
+    if type(g) is not np.ndarray:
+        g = g.data if isinstance(g, Tensor) else np.asarray(g)
+    return g if g.shape == shape else sum_to_shape(g, shape)
