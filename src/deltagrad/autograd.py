@@ -200,9 +200,14 @@ def _store_grad(node: Tensor, g, handed_out: set) -> None:
 def backward(root: Tensor, grad=None, create_graph: bool = False, retain_graph=None) -> None:
     """Backpropagate from ``root``; see :meth:`Tensor.backward`."""
     retain_graph = create_graph if retain_graph is None else retain_graph
-    if _state.tracer is not None:  # deltagrad.compile is recording a step
-        _state.tracer.backward(root, grad, create_graph)
-    _run([root], [_initial_grad(root, grad, create_graph)], create_graph, retain_graph)
+    tracer = _state.tracer  # deltagrad.compile, recording a step: the pass as one event
+    if tracer is not None:
+        tracer.backward(root, grad, create_graph)
+        _state.tracer = None
+    try:
+        _run([root], [_initial_grad(root, grad, create_graph)], create_graph, retain_graph)
+    finally:
+        _state.tracer = tracer
 
 
 def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False,

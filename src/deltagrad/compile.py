@@ -187,11 +187,11 @@ class CompiledStep:
     def source(self) -> str:
         """The last replayed (or recorded) program as straight-line, runnable NumPy with the
         notes' names: a, z, delta, dW, fused primitives as calls naming their equation."""
-        from .compile_source import program_source
-
         if self._last is None:
             raise RuntimeError(f"compile: {self.__name__} has no program yet: call it twice "
                                "(two eager recordings make a program)")
+        from .compile_source import program_source
+
         return program_source(self._last)
 
     def __repr__(self) -> str:

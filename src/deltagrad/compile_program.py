@@ -194,9 +194,11 @@ class ProgramRecorder:
         self.entries.append(Forward(prim, inputs, recorded, name, out))
 
     def source(self, function, args, kwargs, out) -> None:
-        """A recorded source (``ops.base.recorded``) made ``out``."""
+        """A recorded source (``ops.base.recorded``) made ``out`` from ``args``."""
         if self._inside is not None:
             return
+        args = tuple(self._param(a) for a in args)
+        kwargs = {key: self._param(value) for key, value in kwargs.items()}
         name = self._new("v")
         self._name(out, name)
         self.entries.append(Source(function, args, kwargs, name))
@@ -419,30 +421,30 @@ class Program:
             return f"{self._bind('T' + name, self.recorder.leaves[name])}.data"
         return name
 
-    def _params(self, params: dict, k: int) -> str:
-        fixed = {key: self._resolve(value, k) for key, value in params.items()}
-        if not fixed:
-            return ""
-        return ", **" + self._bind(f"P{k}", fixed)
-
-    def _resolve(self, value, k):
+    def _expr(self, value, name: str) -> str:
+        """Code for a primitive's parameter or a source's argument: a named array where it is
+        one (an argument's, an output's), else the value bound once as ``name``."""
         if isinstance(value, Ref):
-            return self.recorder.constants.get(value.name, value)  # args: only by name
-        if isinstance(value, (tuple, list)):
-            return type(value)(self._resolve(v, k) for v in value)
-        return value
+            return self._array(value.name)
+        if isinstance(value, (tuple, list)) and any(isinstance(v, Ref) for v in value):
+            items = "".join(self._expr(v, f"{name}_{i}") + ", " for i, v in enumerate(value))
+            return f"({items})" if isinstance(value, tuple) else f"[{items}]"
+        return self._bind(name, value)
+
+    def _keywords(self, params: dict, k) -> str:
+        return "".join(f", {key}={self._expr(value, f'K{k}_{key}')}"
+                       for key, value in params.items())
 
     def _forward(self, entry: Forward, k: int) -> list:
-        if _holds_names(entry.params, self.recorder.constants):
-            raise Refused(f"the parameters of {entry.prim.name!r} hold arrays made from the "
-                          "step's arguments")
         forward = self._bind(f"F{k}", entry.prim.forward)
         inputs = ", ".join(self._array(n) for n in entry.inputs)
-        return [f"    {entry.out} = {forward}({inputs}{self._params(entry.params, k)})"]
+        entry.keywords = self._keywords(entry.params, k)  # the backward passes the same
+        return [f"    {entry.out} = {forward}({inputs}{entry.keywords})"]
 
     def _source(self, entry: Source, k: int) -> list:
-        function = self._bind(f"S{k}", lambda e=entry: e.function(*e.args, **e.kwargs))
-        return [f"    {entry.out} = {function}()"]
+        function = self._bind(f"S{k}", entry.function)
+        args = ", ".join(self._expr(a, f"K{k}_{i}") for i, a in enumerate(entry.args))
+        return [f"    {entry.out} = {function}({args}{self._keywords(entry.kwargs, k)})"]
 
     def _call(self, entry: Call, k: int) -> list:
         return [f"    {self._bind(f'C{k}', getattr(entry.owner, entry.method))}()"]
@@ -460,9 +462,7 @@ class Program:
     def _node_vjps(self, node: Forward, needed, deliveries, tag: str, arrived: set) -> list:
         op, g = node.prim, "g" + node.out[1:]
         inputs = ", ".join(self._array(n) for n in node.inputs)
-        params = ""
-        if node.params:  # the backward uses the forward's own parameters (its Saved)
-            params = ", **" + self._bind(f"P{tag}", self.namespace[f"P{self._index(node)}"])
+        params = node.keywords  # the forward's own parameters (its Saved among them)
         lines = []
         if op.joint_vjp is not None:
             joint = self._bind(f"J{tag}", op.joint_vjp)
@@ -488,9 +488,6 @@ class Program:
                 arrived.add(target)
                 lines.append(f"    g{target[1:]} = t")
         return lines
-
-    def _index(self, node: Forward) -> int:
-        return next(k for k, e in enumerate(self.entries) if e is node)
 
     def _returned(self, template) -> str:
         if template is None:
@@ -519,18 +516,6 @@ class Program:
         code = "def guards():\n    return " + (" and ".join(checks) or "True")
         exec(compile(code, "<deltagrad.compile guards>", "exec"), self.namespace)
         return self.namespace["guards"]
-
-
-def _holds_names(params: dict, constants: dict) -> bool:
-    """Whether a parameter refers to an argument's array or an output (not a constant): the
-    program would need to pass it at run time, which it does not do (yet)."""
-    def refers(value) -> bool:
-        if isinstance(value, Ref):
-            return value.name not in constants
-        if isinstance(value, (tuple, list)):
-            return any(refers(v) for v in value)
-        return False
-    return any(refers(v) for v in params.values())
 
 
 def _conform(g, shape: tuple):

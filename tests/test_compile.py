@@ -1,0 +1,322 @@
+"""dg.compile: twenty replayed steps equal twenty eager steps to the bit (every kind of network,
+every optimiser, the regularisers, Dropout's random numbers), the guards retrace where eager
+would compute something else, and verify= catches a step that cannot be replayed."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import deltagrad as dg
+from deltagrad import nn
+
+
+def _twins(make):
+    """Two identical (model, optimiser, extra) set-ups: one for eager, one compiled."""
+    return make(), make()
+
+
+def _run(setup, step_of, batches, compiled: bool):
+    model, opt, extra = setup
+    step = step_of(model, opt, extra)
+    if compiled:
+        step = dg.compile(step)
+    errors = [step(*batch).data.copy() for batch in batches]
+    return step, errors, [(p.data.copy(), p.grad.copy()) for p in model.parameters()]
+
+
+def assert_replay_equals_eager(make, step_of, batches, manual_seed=None):
+    """Eager and compiled twins over the same batches: E, every weight and every gradient
+    equal bit for bit, and all but the first two calls were replays."""
+    eager_setup, compiled_setup = _twins(make)
+    if manual_seed is not None:
+        dg.manual_seed(manual_seed)
+    _, eager_errors, eager_params = _run(eager_setup, step_of, batches, compiled=False)
+    if manual_seed is not None:
+        dg.manual_seed(manual_seed)
+    step, errors, params = _run(compiled_setup, step_of, batches, compiled=True)
+    assert step.fallback_reason is None, step.fallback_reason
+    assert step.replays == len(batches) - 2
+    for k, (a, b) in enumerate(zip(eager_errors, errors)):
+        assert np.array_equal(a, b), f"step {k + 1}: E eager {a} vs replayed {b}"
+    for k, ((w, g), (w2, g2)) in enumerate(zip(eager_params, params)):
+        assert w.dtype == w2.dtype and np.array_equal(w, w2), f"parameter {k}"
+        assert np.array_equal(g, g2), f"gradient {k}"
+    return step
+
+
+def _classic_step(loss="cross_entropy", regularizer=None, fraction=0.25):
+    def step_of(model, opt, extra):
+        loss_fn = dg.losses.get(loss)
+
+        def step(x, t):
+            opt.zero_grad()
+            E = loss_fn(model(x), t)
+            objective = E if regularizer is None else E + regularizer.batch_term(model, x,
+                                                                                  fraction)
+            objective.backward()
+            opt.step()
+            return E
+        return step
+    return step_of
+
+
+def _digits_batches(n=20, batch=16, dtype=np.float64, image=False):
+    from deltagrad.data import load_digits_split
+
+    (X, y), _ = load_digits_split(shape="images" if image else "flat")
+    X = X.astype(dtype)
+    return [(X[s:s + batch], y[s:s + batch]) for s in range(0, n * batch, batch)]
+
+
+OPTIMIZERS = {
+    "sgd": lambda ps: dg.optim.SGD(ps, lr=0.05),
+    "momentum": lambda ps: dg.optim.SGD(ps, lr=0.05, momentum=0.9),
+    "nesterov": lambda ps: dg.optim.SGD(ps, lr=0.05, momentum=0.9, nesterov=True),
+    "adam": lambda ps: dg.optim.Adam(ps, lr=0.01),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_mlp_replay_equals_eager_for_each_optimizer(name, dtype):
+    def make():
+        net = nn.MLP("64-16-10", hidden="tanh", output="softmax", rng=0, dtype=dtype)
+        return net, OPTIMIZERS[name](net.parameters()), None
+    assert_replay_equals_eager(make, _classic_step(), _digits_batches(dtype=dtype))
+
+
+@pytest.mark.parametrize("regularizer", [dg.regularizers.WeightDecay(0.01),
+                                         dg.regularizers.ConsistentGaussianPrior([0.1, 0.02])],
+                         ids=["weight_decay", "consistent_prior"])
+def test_mlp_replay_equals_eager_with_a_regularizer(regularizer):
+    def make():
+        net = nn.MLP("64-16-10", hidden="sigmoid", output="softmax", rng=1)
+        return net, dg.optim.SGD(net.parameters(), lr=0.05, momentum=0.5), None
+    assert_replay_equals_eager(make, _classic_step(regularizer=regularizer),
+                               _digits_batches())
+
+
+def test_the_notes_network_replays_to_the_bit_with_sum_of_squares():
+    def make():
+        net = nn.MLP("2-3-2-1", hidden=["tanh", "sigmoid"], output="identity", rng=0)
+        return net, dg.optim.SGD(net.parameters(), lr=0.1), None
+    rng = np.random.default_rng(0)
+    batches = [(rng.normal(size=(1, 2)), rng.normal(size=(1, 1))) for _ in range(20)]
+    assert_replay_equals_eager(make, _classic_step("sum_of_squares"), batches)
+
+
+@pytest.mark.parametrize("seeded", [True, False], ids=["layer_rng", "default_rng"])
+def test_cnn_with_dropout_draws_fresh_masks_in_eagers_order(seeded):
+    def make():
+        return nn.Sequential(
+            nn.Conv2d(1, 4, 3, rng=0), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+            nn.Dropout(0.5, rng=7 if seeded else None), nn.Linear(36, 10, rng=1),
+            nn.Softmax()), None, None
+
+    def make_with_opt():
+        net = make()[0]
+        return net, dg.optim.Adam(net.parameters(), lr=0.01), None
+    step = assert_replay_equals_eager(make_with_opt, _classic_step(),
+                                      _digits_batches(image=True), manual_seed=3)
+    masks = [e for e in step._last.entries if type(e).__name__ == "Source"
+             and e.function.__name__ == "dropout_mask"]
+    assert len(masks) == 1  # the mask is drawn by the program, not kept as a constant
+
+
+def test_lstm_with_a_mask_replays_to_the_bit():
+    rng = np.random.default_rng(0)
+    batches = []
+    for _ in range(20):
+        lengths = rng.integers(2, 6, size=4)
+        mask = np.arange(5)[None, :] < lengths[:, None]
+        batches.append((rng.normal(size=(4, 5, 3)), rng.normal(size=(4, 5, 2)), mask))
+
+    def make():
+        net = nn.RecurrentNetwork(nn.LSTM(3, 6, rng=0), nn.Linear(6, 2, rng=1))
+        return net, dg.optim.SGD(net.parameters(), lr=0.05), None
+
+    def step_of(model, opt, extra):
+        def step(x, t, mask):
+            opt.zero_grad()
+            E = dg.losses.sum_of_squares(model(x, mask=mask), t, mask=mask)
+            E.backward()
+            opt.step()
+            return E
+        return step
+    assert_replay_equals_eager(make, step_of, batches)
+
+
+def test_transformer_language_model_replays_to_the_bit():
+    rng = np.random.default_rng(1)
+    batches = []
+    for _ in range(20):
+        ids = rng.integers(0, 7, size=(3, 6))
+        batches.append((ids[:, :-1], ids[:, 1:]))
+
+    def make():
+        lm = nn.TransformerLM(7, 8, 2, 1, max_len=5, positional="learned", rng=0)
+        return lm, dg.optim.Adam(lm.parameters(), lr=0.01), None
+
+    def step_of(model, opt, extra):
+        def step(ids, targets):
+            opt.zero_grad()
+            E = dg.losses.cross_entropy(dg.softmax(model(ids)), targets)
+            E.backward()
+            opt.step()
+            return E
+        return step
+    assert_replay_equals_eager(make, step_of, batches)
+
+
+# ---- guards ----------------------------------------------------------------------------------
+def _mlp_step(net=None, lr=0.1):
+    net = net or nn.MLP("4-5-3", hidden="tanh", output="softmax", rng=0)
+    opt = dg.optim.SGD(net.parameters(), lr=lr)
+    state = {"net": net}
+
+    def step(x, t):
+        opt.zero_grad()
+        E = dg.losses.cross_entropy(state["net"](x), t)
+        E.backward()
+        opt.step()
+        return E
+    return state, opt, dg.compile(step)
+
+
+def _data(n, dtype=np.float64, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, 4)).astype(dtype), rng.integers(0, 3, size=n)
+
+
+def _eager_twin_step(net, lr, x, t):
+    opt = dg.optim.SGD(net.parameters(), lr=lr)
+    opt.zero_grad()
+    E = dg.losses.cross_entropy(net(x), t)
+    E.backward()
+    opt.step()
+    return E
+
+
+def test_a_new_batch_shape_or_dtype_retraces_and_the_last_shape_keeps_its_program():
+    state, opt, step = _mlp_step()
+    x8, t8 = _data(8)
+    x5, t5 = _data(5)
+    for _ in range(3):
+        step(x8, t8)
+    assert step.replays == 1
+    step(x5, t5)  # a new shape: recorded eagerly, never a stale replay of the (8, 4) program
+    assert step.replays == 1 and step.eager_calls == 3
+    step(x8, t8)
+    assert step.replays == 2  # the (8, 4) program is still cached
+    twin = nn.MLP("4-5-3", hidden="tanh", output="softmax", rng=0)
+    twin.load_state_dict(state["net"].state_dict())
+    x32 = x8.astype(np.float32)
+    assert np.array_equal(step(x32, t8).data, _eager_twin_step(twin, 0.1, x32, t8).data)
+    assert step.replays == 2  # a new dtype: recorded, not replayed with the float64 program
+
+
+def test_train_to_eval_and_a_changed_learning_rate_are_honoured():
+    net = nn.Sequential(nn.Linear(4, 6, rng=0), nn.Dropout(0.5, rng=1), nn.Linear(6, 3, rng=2),
+                        nn.Softmax())
+    twin = nn.Sequential(nn.Linear(4, 6, rng=0), nn.Dropout(0.5, rng=1), nn.Linear(6, 3, rng=2),
+                         nn.Softmax())
+    state, opt, step = _mlp_step(net)
+    x, t = _data(8)
+    twin_opt = dg.optim.SGD(twin.parameters(), lr=0.1)
+    for k in range(8):
+        if k == 4:
+            net.eval()
+            twin.eval()
+            opt.lr = twin_opt.lr = 0.5
+        twin_opt.zero_grad()
+        E_twin = dg.losses.cross_entropy(twin(x), t)
+        E_twin.backward()
+        twin_opt.step()
+        assert np.array_equal(step(x, t).data, E_twin.data), f"step {k + 1}"
+    for p, q in zip(net.parameters(), twin.parameters()):
+        assert np.array_equal(p.data, q.data)
+    assert step.replays == 4  # two replays in train mode, two in eval mode
+
+
+def test_a_replaced_layer_is_used_at_once():
+    state, opt, step = _mlp_step()
+    x, t = _data(6)
+    for _ in range(3):
+        step(x, t)
+    old_weight = state["net"].linear1.weight
+    state["net"].linear1 = nn.Linear(4, 5, rng=9)  # the optimiser still holds the old one
+    opt.params[0] = state["net"].linear1.weight
+    before = old_weight.data.copy()
+    new_before = state["net"].linear1.weight.data.copy()
+    step(x, t)
+    assert np.array_equal(old_weight.data, before)  # a stale replay would update it
+    assert not np.array_equal(state["net"].linear1.weight.data, new_before)
+
+
+# ---- what cannot be replayed -------------------------------------------------------------------
+def test_verify_catches_python_control_flow_on_the_data():
+    net = nn.MLP("4-5-3", hidden="tanh", output="softmax", rng=0)
+    opt = dg.optim.SGD(net.parameters(), lr=0.1)
+
+    def step(x, t):
+        opt.zero_grad()
+        E = dg.losses.cross_entropy(net(x), t)
+        if float(np.abs(x).sum()) > 30:  # data-dependent Python: replays always take one branch
+            E = E * 2.0
+        E.backward()
+        opt.step()
+        return E
+    compiled = dg.compile(step, verify=1)
+    small, labels = _data(6)
+    compiled(small * 0.1, labels)
+    compiled(small * 0.2, labels)
+    compiled(small * 0.3, labels)  # replayed, verified: equal
+    with pytest.raises(dg.ReplayMismatch, match="differs from the eager step"):
+        compiled(small * 10, labels)
+
+
+def test_reading_a_value_or_a_second_derivative_falls_back_to_eager_with_one_warning():
+    net = nn.MLP("4-5-3", hidden="tanh", output="softmax", rng=0)
+    x, t = _data(6)
+
+    def branching(x, t):
+        E = dg.losses.cross_entropy(net(x), t)
+        if E.item() > 100:
+            E = E * 0
+        return E
+    compiled = dg.compile(branching)
+    with pytest.warns(dg.CompileWarning, match=r"reads a tensor's value \(item\(\)\)"):
+        compiled(x, t)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(3):
+            compiled(x, t)
+    assert compiled.replays == 0 and compiled.eager_calls == 4
+
+    def second(x, t):
+        E = dg.losses.cross_entropy(net(x), t)
+        return dg.grad(E, net.linear1.weight)[0]
+    with pytest.warns(dg.CompileWarning, match="dg.grad"):
+        dg.compile(second)(x, t)
+
+
+def test_past_cache_size_signatures_the_step_runs_eagerly_with_one_warning():
+    state, opt, step = _mlp_step()
+    step.cache_size = 2
+    for n in (3, 4):
+        step(*_data(n))
+    with pytest.warns(dg.CompileWarning, match="cache_size=2"):
+        step(*_data(5))
+    assert "cache_size" in step.fallback_reason
+
+
+def test_compile_refuses_bad_arguments():
+    with pytest.raises(TypeError, match="fn must be a callable"):
+        dg.compile(3)
+    with pytest.raises(ValueError, match="verify must be a positive integer or None"):
+        dg.compile(print, verify=0)
+    with pytest.raises(ValueError, match="cache_size must be a positive integer, got 1.5"):
+        dg.compile(print, cache_size=1.5)
+    with pytest.raises(RuntimeError, match="no program yet"):
+        dg.compile(print).source()
