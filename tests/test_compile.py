@@ -320,3 +320,47 @@ def test_compile_refuses_bad_arguments():
         dg.compile(print, cache_size=1.5)
     with pytest.raises(RuntimeError, match="no program yet"):
         dg.compile(print).source()
+
+
+# ---- fit() compiles by default -------------------------------------------------------------
+@pytest.mark.parametrize("options", [
+    dict(optimizer="adam", lr=0.01, batch_size=20, regularizer=dg.regularizers.WeightDecay(0.1)),
+    dict(optimizer="sgd", lr=0.01, batch_size=32, clip_grad_norm=1.0,
+         sample_weight=np.linspace(0.5, 1.5, 150), validation_split=0.2),
+], ids=["adam_weight_decay", "sgd_clipped_weighted"])
+def test_fit_compiled_equals_fit_eager_to_the_bit(options, capsys):
+    X, t = _data(150, seed=3)
+    histories, weights = [], []
+    for compile in (True, False):
+        net = nn.MLP("4-6-3", hidden="tanh", output="softmax", rng=0)
+        histories.append(dg.fit(net, X, t, loss="cross_entropy", epochs=4, compile=compile,
+                                progress=False, verbose=True, **options))
+        weights.append([p.data for p in net.parameters()])
+    compiled, eager = histories
+    assert np.array_equal(compiled.error, eager.error)
+    assert np.array_equal(compiled.val_error, eager.val_error, equal_nan=True)
+    assert all(np.array_equal(a, b) for a, b in zip(*weights))
+    assert compiled.compiled.startswith("compiled:") and "replayed" in compiled.compiled
+    assert eager.compiled == "eager (compile=False)"
+    assert "fit: compiled:" in capsys.readouterr().out
+
+
+def test_fit_falls_back_to_eager_silently_and_says_so_in_verbose(capsys):
+    X, t = (a[:30] for a in _digits_batches(n=1, batch=30, image=True)[0])
+    net = nn.Sequential(nn.Flatten(), nn.MLP("64-6-10", hidden="tanh", output="softmax", rng=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", dg.CompileWarning)
+        history = dg.fit(net, X, t, loss="cross_entropy", epochs=3, lr=0.01, batch_size=10,
+                         regularizer=dg.regularizers.TangentProp(weight=0.01),
+                         progress=False, verbose=True)
+    assert history.compiled.startswith("eager: the step cannot be compiled")
+    assert "it calls dg.grad()" in capsys.readouterr().out
+
+
+def test_fit_checks_every_label_once_although_replays_run_no_checks():
+    X, t = _data(40)
+    t[35] = 3  # in the last batch, which only a replay would see
+    net = nn.MLP("4-6-3", hidden="tanh", output="softmax", rng=0)
+    with pytest.raises(ValueError, match="label 3 is out of range for 3 classes"):
+        dg.fit(net, X, t, loss="cross_entropy", epochs=2, lr=0.01, batch_size=10,
+               shuffle=False, progress=False)
