@@ -364,3 +364,44 @@ def test_fit_checks_every_label_once_although_replays_run_no_checks():
     with pytest.raises(ValueError, match="label 3 is out of range for 3 classes"):
         dg.fit(net, X, t, loss="cross_entropy", epochs=2, lr=0.01, batch_size=10,
                shuffle=False, progress=False)
+
+
+# ---- the program as code ---------------------------------------------------------------------
+def _notes_network():
+    net = nn.MLP("2-3-2-1", hidden=["tanh", "sigmoid"], output="identity", rng=0)
+    return net, np.array([[0.5, -1.0]]), np.array([[0.3]]), dg.losses.sum_of_squares
+
+
+def _digits_mlp():
+    net = nn.MLP("64-32-10", hidden="tanh", output="softmax", rng=0, dtype="float32")
+    x, t = _digits_batches(n=1, batch=32, dtype=np.float32)[0]
+    return net, x, t, dg.losses.cross_entropy
+
+
+@pytest.mark.parametrize("case", [_notes_network, _digits_mlp], ids=["2-3-2-1", "digits"])
+def test_source_is_runnable_numpy_that_gives_the_eager_gradients_to_the_bit(case):
+    net, x, t, loss = case()
+
+    def step(x, t):
+        net.zero_grad()
+        E = loss(net(x), t)
+        E.backward()
+        return E
+    compiled = dg.compile(step)
+    compiled(x, t)
+    E_eager = compiled(x, t)
+    eager = {f"{kind}{l}": getattr(layer, name).grad for l, layer in enumerate(net.linears, 1)
+             for kind, name in (("W", "weight"), ("b", "bias"))}
+    source = compiled.source()
+    for line in ("a1 = x @ W1.T + b1", "z1 = np.tanh(a1)", "delta1 = dE_dz1 * (1 - z1 * z1)",
+                 "dE_dz1 = delta2 @ W2"):
+        assert line in source
+    namespace = {}
+    exec(source, namespace)
+    weights = {f"{kind}{l}": getattr(layer, name).data for l, layer in enumerate(net.linears, 1)
+               for kind, name in (("W", "weight"), ("b", "bias"))}
+    E, grads = namespace["backprop"](x, t, **weights)
+    assert np.array_equal(E, E_eager.data)
+    assert grads.keys() == eager.keys()
+    for name, g in grads.items():
+        assert g.dtype == eager[name].dtype and np.array_equal(g, eager[name]), name
