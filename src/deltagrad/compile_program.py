@@ -138,13 +138,17 @@ class ProgramRecorder:
     def run(self):
         """Call ``fn`` eagerly, recording; returns what it returns."""
         before = [(holder, key, _read(holder, key)) for holder, key in self.scope]
-        previous_tracer, previous_profile = _state.tracer, sys.getprofile()
+        if sys.getprofile() is not None:  # a profiler (cProfile) is running: it keeps the hook
+            self.refuse("a profiler is running (the recorder needs sys.setprofile)")
+            self.result = self.fn(*self.args, **self.kwargs)
+            return self.result
+        previous_tracer = _state.tracer
         _state.tracer = self
         sys.setprofile(self._profile)
         try:
             self.result = self.fn(*self.args, **self.kwargs)
         finally:
-            sys.setprofile(previous_profile)
+            sys.setprofile(None)
             _state.tracer = previous_tracer
         for holder, key, value in before:
             if _read(holder, key) is not value:
@@ -367,7 +371,7 @@ class Program:
             lines += getattr(self, "_" + type(entry).__name__.lower())(entry, k)
         lines.append(f"    return {self._returned(recorder.returns)}")
         self.code = "\n".join(lines)
-        exec(compile(self.code, "<deltagrad.compile program>", "exec"), self.namespace)
+        exec(_compiled(self.code), self.namespace)
         self._run = self.namespace["run"]
         self._guards = self._guard_function()
         self._kw_names = recorder.kw_names
@@ -475,9 +479,10 @@ class Program:
                 lines.append(f"    r{i} = {vjp}({g}, {node.out}, {inputs}{params})")
                 results[i] = f"r{i}"
         for i, target, shape in deliveries:
+            shape = self._bind(f"S{tag}_{i}", shape)  # bound: one code text for every shape
             lines.append(f"    t = {results[i]}")
-            lines.append(f"    if type(t) is not ndarray or t.shape != {shape!r}: "
-                         f"t = conform(t, {shape!r})")
+            lines.append(f"    if type(t) is not ndarray or t.shape != {shape}: "
+                         f"t = conform(t, {shape})")
             if target in self.recorder.leaves:
                 lines.append(f"    store_grad(T{target}, t, handed)")
             elif target in self.recorder.arg_tensors:
@@ -514,8 +519,21 @@ class Program:
             read = f"H{k}[{key!r}]" if isinstance(holder, dict) else f"H{k}.{key}"
             checks.append(f"{read} is O{k}")
         code = "def guards():\n    return " + (" and ".join(checks) or "True")
-        exec(compile(code, "<deltagrad.compile guards>", "exec"), self.namespace)
+        exec(_compiled(code), self.namespace)
         return self.namespace["guards"]
+
+
+_CODE = {}  # generated text -> code object: the same step at another batch size, or in the
+# next fit(), is compiled by Python once
+
+
+def _compiled(text: str):
+    code = _CODE.get(text)
+    if code is None:
+        if len(_CODE) > 256:
+            _CODE.clear()
+        code = _CODE[text] = compile(text, "<deltagrad.compile program>", "exec")
+    return code
 
 
 def _conform(g, shape: tuple):
