@@ -405,3 +405,32 @@ def test_source_is_runnable_numpy_that_gives_the_eager_gradients_to_the_bit(case
     assert grads.keys() == eager.keys()
     for name, g in grads.items():
         assert g.dtype == eager[name].dtype and np.array_equal(g, eager[name]), name
+
+
+def test_explain_program_prints_the_source_for_an_mlp_spec_and_refuses_the_rest(tmp_path):
+    import json
+
+    from deltagrad.cli import main
+
+    spec = {"sizes": "2-3-1", "activations": ["tanh", "identity"],
+            "weights": [[[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]], [[0.7, -0.8, 0.9]]],
+            "biases": [[0.0, 0.1, -0.1], [0.05]], "x": [0.5, -1.0], "t": [0.3]}
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(spec))
+    source = dg.explain.backprop_program(*dg.explain.build(spec)[:3])
+    namespace = {}
+    exec(source, namespace)
+    E, grads = namespace["backprop"](np.array([[0.5, -1.0]]), np.array([[0.3]]),
+                                     *[np.array(v) for pair in zip(spec["weights"],
+                                                                   spec["biases"]) for v in pair])
+    # by hand: a = W1 x + b1, z = tanh a, y = W2 z + b2, δ2 = y − t, δ1 = (1 − z²) W2ᵀδ2
+    x, W1, b1 = np.array([0.5, -1.0]), np.array(spec["weights"][0]), np.array(spec["biases"][0])
+    W2, b2 = np.array(spec["weights"][1]), np.array(spec["biases"][1])
+    z = np.tanh(W1 @ x + b1)
+    delta2 = W2 @ z + b2 - 0.3
+    np.testing.assert_allclose(E, 0.5 * delta2 @ delta2, rtol=1e-15)
+    np.testing.assert_allclose(grads["W1"], np.outer((1 - z * z) * (W2.T @ delta2), x),
+                               rtol=1e-14)
+    assert main(["explain", "--program", str(path)]) == 0
+    assert main(["explain", "--program", "--question", "1"]) != 0
+    assert main(["explain", "--program", str(path), "--format", "json"]) != 0

@@ -89,7 +89,9 @@ class _Renderer:
         constants = [self.name(c) for c in self.recorder.constants]
         signature = ", ".join(arguments + leaves + constants)
         returned = self.names.get(_returned_slot(self.recorder.returns), "None")
-        grads = ", ".join(f"{self.names[s]!r}: {g}" for s, g in self.gradient_of_leaf.items())
+        order = [s for s in self.recorder.leaves if s in self.gradient_of_leaf]
+        order += [s for s in self.gradient_of_leaf if s not in order]
+        grads = ", ".join(f"{self.names[s]!r}: {self.gradient_of_leaf[s]}" for s in order)
         body = "\n".join("    " + line for line in self.lines)
         return ("\n".join(sorted(self.header)) + "\n\n\n"
                 f"def backprop({signature}):\n"
