@@ -6,7 +6,8 @@ Tensors and autodiff (chapter 3)
     ``tensor``, ``Tensor``, ``grad`` (``torch.autograd.grad`` semantics, ``create_graph`` for
     second derivatives), ``no_grad``/``enable_grad``/``is_grad_enabled``, ``manual_seed``,
     ``gradcheck``; ``compile`` (a training step traced once and replayed as straight-line
-    NumPy, equal to eager to the bit; ``CompiledStep.source()`` prints it); the functions ``exp``, ``log``, ``sqrt``, ``abs``, ``sign``, ``sin``, ``cos``,
+    NumPy, equal to eager to the bit; ``CompiledStep.source()`` prints it); the functions
+    ``exp``, ``log``, ``sqrt``, ``abs``, ``sign``, ``sin``, ``cos``,
     ``maximum``, ``minimum``, ``clip``, ``matmul``, ``einsum``, ``linear``, ``sum``, ``mean``,
     ``prod``, ``var``, ``std``, ``cumsum``, ``max``, ``argmax``, ``argmin``, ``logsumexp``,
     ``softmax``, ``log_softmax``, ``reshape``, ``transpose``, ``concatenate``, ``stack``,
