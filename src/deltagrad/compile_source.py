@@ -93,6 +93,8 @@ class _Renderer:
         order += [s for s in self.gradient_of_leaf if s not in order]
         grads = ", ".join(f"{self.names[s]!r}: {self.gradient_of_leaf[s]}" for s in order)
         body = "\n".join("    " + line for line in self.lines)
+        if not any("REGISTRY[" in line for line in self.header):
+            self.header.discard("from deltagrad.ops import REGISTRY")
         return ("\n".join(sorted(self.header)) + "\n\n\n"
                 f"def backprop({signature}):\n"
                 '    """The recorded step: the forward pass, E and the backward pass; returns E\n'
