@@ -31,7 +31,8 @@ import warnings
 import numpy as np
 
 from . import _state
-from .compile_program import Program, ProgramRecorder, Refused
+from .compile_program import ProgramRecorder
+from .compile_replay import Program
 from .nn.module import structure
 from .tensor import Tensor
 
@@ -46,7 +47,8 @@ class ReplayMismatch(RuntimeError):
     """``verify=k`` found a replayed step that differs from the eager step."""
 
 
-def compile(fn=None, *, verify: int | None = None, cache_size: int = 8, warn: bool = True):
+def compile(fn=None, *, verify: int | None = None, cache_size: int = 8,
+            warn: bool = True) -> CompiledStep:
     """Compile a training step: eager on the first two calls, then replayed as straight-line
     NumPy that equals the eager step to the bit.
 
@@ -147,10 +149,7 @@ class CompiledStep:
                 self._fall_back(f"its two recordings differ ({difference}): the step depends "
                                 "on its data through Python or NumPy outside the primitives")
                 return result
-            try:
-                self._programs[key] = self._last = recorder.program()
-            except Refused as err:
-                self._fall_back(str(err))
+            self._programs[key] = self._last = Program(recorder)
         else:
             self._programs[key] = recorder
         return result

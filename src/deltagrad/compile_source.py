@@ -230,7 +230,7 @@ class _Renderer:
             return self._deliver(deliveries[0][1], canonical, "  # δ_k = y_k − t_k (eq. 3.9)")
         inputs = ", ".join(self.name(n) for n in node.inputs)
         params = self._params(node)
-        self.header.add("from deltagrad.compile_program import _conform as conform")
+        self.header.add("from deltagrad.compile_replay import _conform as conform")
         if node.prim.joint_vjp is not None:
             self.header.add(f"{prim}_joint_vjp = REGISTRY[{prim!r}].joint_vjp")
             self.lines.append(f"r = {prim}_joint_vjp({g}, {out}, {needed!r}, {inputs}{params})")

@@ -20,8 +20,9 @@ def backprop_program(model: Module, x, t, loss="sum_of_squares") -> str:
         >>> import numpy as np, deltagrad as dg
         >>> from deltagrad.explain import backprop_program
         >>> net = dg.nn.MLP("2-3-1", rng=0)
-        >>> print(backprop_program(net, [[0.5, -1.0]], [[0.3]]).splitlines()[9])
-            a1 = x @ W1.T + b1  # a_j = Σ_i w_ji z_i + w_j0 (eq. 1.2)
+        >>> source = backprop_program(net, [[0.5, -1.0]], [[0.3]])
+        >>> print(next(line for line in source.splitlines() if "delta1 =" in line))
+            delta1 = dE_dz1 * (1 - z1 * z1)  # δ_j = h'(a_j) Σ_k w_kj δ_k (eq. 3.10)
     """
     if not isinstance(model, Module):
         raise TypeError(f"backprop_program: model must be a deltagrad Module, got "
