@@ -1,11 +1,12 @@
 """The compiled training step: trace a step once, replay it as straight-line NumPy (issue 23).
 
 ``step = dg.compile(fn)``: ``fn`` runs forward, loss, ``backward()`` and, optionally, the
-optimiser's ``zero_grad()``/``step()``. The first two calls with a new signature (the shapes
-and dtypes of the array arguments) run eagerly and record what ran: the primitives and their
+optimiser's ``zero_grad()``/``step()``. The first call with a new signature (the shapes and
+dtypes of the array arguments) runs eagerly and records what ran: the primitives and their
 parameters, the backward pass (which VJPs, in the engine's order, summed as it sums them), the
-random numbers drawn by recorded sources (Dropout's mask) and the optimiser calls. When both
-recordings are the same program, later calls replay it: one generated Python function calling
+arrays made by recorded sources (Dropout's random mask) and the optimiser calls. A recording
+that holds constants (arrays made outside the primitives) is made twice and the two must agree.
+Later calls replay the program: one generated Python function calling
 the primitives' own forward and VJP functions on ndarrays, no Tensors, no graph, no checks.
 The speed comes from running less Python, not from new maths: a replayed step equals the eager
 step to the bit (the tests compare twenty steps of every kind of network).
@@ -16,10 +17,10 @@ the step called, the identity of the models, optimisers and tensors the function
 any assignment to a module's attributes (a replaced layer, a changed Dropout ``p``). A
 learning rate is read by the optimiser's own ``step()`` at each replay, not baked in.
 
-Data-dependent Python control flow (``if E.item() > 1: ...``) cannot be replayed: branching on
-a tensor's value while tracing makes the function run eagerly, a program that differs between
-its two recordings does too, and ``dg.compile(fn, verify=k)`` compares every k-th replay with an
-eager run and raises :class:`ReplayMismatch` at the first difference. Past ``cache_size``
+Data-dependent Python control flow (``if E.item() > 1: ...``) cannot be replayed: reading a
+tensor's value while recording makes the function run eagerly, so do two recordings that
+differ, and ``dg.compile(fn, verify=k)`` compares every k-th replay with an eager run and
+raises :class:`ReplayMismatch` at the first difference. Past ``cache_size``
 signatures the function runs eagerly with one :class:`CompileWarning`.
 """
 
@@ -49,8 +50,8 @@ class ReplayMismatch(RuntimeError):
 
 def compile(fn=None, *, verify: int | None = None, cache_size: int = 8,
             warn: bool = True) -> CompiledStep:
-    """Compile a training step: eager on the first two calls, then replayed as straight-line
-    NumPy that equals the eager step to the bit.
+    """Compile a training step: eager on the first call (two, when it holds constants), then
+    replayed as straight-line NumPy that equals the eager step to the bit.
 
     Args:
         fn: the step, e.g. ``zero_grad``, forward, loss, ``backward()``, ``opt.step()``;
@@ -73,9 +74,9 @@ def compile(fn=None, *, verify: int | None = None, cache_size: int = 8,
         ...     opt.zero_grad(); E = dg.losses.sum_of_squares(net(x), t); E.backward()
         ...     opt.step(); return E
         >>> x, t = np.array([[0.5, -1.0]]), np.array([[0.3]])
-        >>> errors = [float(step(x, t).item()) for _ in range(3)]   # eager, eager, replayed
+        >>> errors = [float(step(x, t).item()) for _ in range(3)]   # eager, then replayed
         >>> step.replays, errors[2] < errors[0]
-        (1, True)
+        (2, True)
     """
     if fn is None:
         return lambda f: CompiledStep(f, verify=verify, cache_size=cache_size, warn=warn)
@@ -130,8 +131,10 @@ class CompiledStep:
         return self.fn(*args, **kwargs)
 
     def _record(self, key, previous, args, kwargs):
-        """Run ``fn`` eagerly while recording it; the second equal recording becomes a
-        Program."""
+        """Run ``fn`` eagerly while recording it. A recording that holds no constants (every
+        array comes from the arguments, the weights, a primitive or a recorded source) becomes
+        the Program at once; one with constants is recorded a second time, and the two must
+        agree (a constant that changed was computed from the data outside the primitives)."""
         if previous is None and len(self._programs) >= self.cache_size:
             return self._give_up(f"more than cache_size={self.cache_size} different argument "
                                  "signatures (shapes, dtypes, scalars)", args, kwargs)
@@ -149,6 +152,8 @@ class CompiledStep:
                 self._fall_back(f"its two recordings differ ({difference}): the step depends "
                                 "on its data through Python or NumPy outside the primitives")
                 return result
+            self._programs[key] = self._last = Program(recorder)
+        elif not recorder.constants:
             self._programs[key] = self._last = Program(recorder)
         else:
             self._programs[key] = recorder
@@ -187,8 +192,8 @@ class CompiledStep:
         """The last replayed (or recorded) program as straight-line, runnable NumPy with the
         notes' names: a, z, delta, dW, fused primitives as calls naming their equation."""
         if self._last is None:
-            raise RuntimeError(f"compile: {self.__name__} has no program yet: call it twice "
-                               "(two eager recordings make a program)")
+            raise RuntimeError(f"compile: {self.__name__} has no program yet: call it first "
+                               "(an eager recording makes a program)")
         from .compile_source import program_source
 
         return program_source(self._last)

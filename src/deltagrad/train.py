@@ -335,7 +335,7 @@ def fit(model: Module, X, T, loss="sum_of_squares", optimizer="sgd", epochs: int
             generator seeded by ``seed``: a new transformation each presentation (§4.5.2).
             Gradient descent only; validation data is never augmented.
         compile: run each gradient-descent step as a compiled step (:func:`deltagrad.compile`:
-            recorded on the first two steps of each batch shape, then replayed as straight-line
+            recorded on the first step of each batch shape, then replayed as straight-line
             NumPy, equal to eager to the bit); where the model, loss or regulariser cannot be
             replayed (TangentProp differentiates twice) the steps run eagerly, silently.
             ``compile=False`` always runs eagerly.
