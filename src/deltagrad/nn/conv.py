@@ -208,6 +208,12 @@ def dropout_mask(rng, shape: tuple, p: float, dtype) -> np.ndarray:
     """Inverted dropout's mask of ``shape``: 0 with probability p, 1/(1 − p) otherwise, drawn
     from ``rng`` (a Generator, or None for the library's default generator). A recorded source
     (``ops.base.recorded``): a compiled step draws it afresh at every replay, in eager's order.
+
+    Example:
+        >>> import numpy as np
+        >>> from deltagrad.nn.conv import dropout_mask
+        >>> dropout_mask(np.random.default_rng(0), (1, 4), 0.5, np.float64)
+        array([[2., 0., 0., 0.]])
     """
     keep = _state.get_rng(rng).random(shape) >= p
     return (keep / (1.0 - p)).astype(dtype)
