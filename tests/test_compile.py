@@ -311,6 +311,16 @@ def test_past_cache_size_signatures_the_step_runs_eagerly_with_one_warning():
     assert "cache_size" in step.fallback_reason
 
 
+def test_a_replay_refuses_a_nan_error_before_any_update():
+    state, opt, step = _mlp_step()
+    x, t = _data(6)
+    step(x, t)
+    weights = [p.data.copy() for p in state["net"].parameters()]
+    with pytest.raises(FloatingPointError, match="replays run no argument checks"):
+        step(np.full_like(x, np.nan), t)  # eager would name the NaN; the replay stops at E
+    assert all(np.array_equal(w, p.data) for w, p in zip(weights, state["net"].parameters()))
+
+
 def test_compile_refuses_bad_arguments():
     with pytest.raises(TypeError, match="fn must be a callable"):
         dg.compile(3)

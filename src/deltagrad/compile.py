@@ -48,8 +48,8 @@ class ReplayMismatch(RuntimeError):
     """``verify=k`` found a replayed step that differs from the eager step."""
 
 
-def compile(fn=None, *, verify: int | None = None, cache_size: int = 8,
-            warn: bool = True) -> CompiledStep:
+def compile(fn=None, *, verify: int | None = None, cache_size: int = 8, warn: bool = True,
+            check_finite: bool = True) -> CompiledStep:
     """Compile a training step: eager on the first call (two, when it holds constants), then
     replayed as straight-line NumPy that equals the eager step to the bit.
 
@@ -62,6 +62,10 @@ def compile(fn=None, *, verify: int | None = None, cache_size: int = 8,
         cache_size: how many argument signatures (batch shapes, dtypes) keep a trace; a
             further one makes ``fn`` run eagerly from then on, with one warning.
         warn: warn (:class:`CompileWarning`) when ``fn`` falls back to eager for good.
+        check_finite: a replay raises ``FloatingPointError`` when the error it backpropagates
+            is NaN or infinite, before the backward pass and any update (replays run no
+            argument checks, so a NaN target would otherwise pass silently); ``fit`` turns it
+            off and raises its own ``DivergenceError``.
 
     Returns:
         A :class:`CompiledStep`, called as ``fn`` is; ``.source()`` prints the program.
@@ -78,9 +82,10 @@ def compile(fn=None, *, verify: int | None = None, cache_size: int = 8,
         >>> step.replays, errors[2] < errors[0]
         (2, True)
     """
+    options = dict(verify=verify, cache_size=cache_size, warn=warn, check_finite=check_finite)
     if fn is None:
-        return lambda f: CompiledStep(f, verify=verify, cache_size=cache_size, warn=warn)
-    return CompiledStep(fn, verify=verify, cache_size=cache_size, warn=warn)
+        return lambda f: CompiledStep(f, **options)
+    return CompiledStep(fn, **options)
 
 
 class CompiledStep:
@@ -91,7 +96,8 @@ class CompiledStep:
         fallback_reason: why ``fn`` runs eagerly for good (None while it compiles).
     """
 
-    def __init__(self, fn, verify=None, cache_size: int = 8, warn: bool = True):
+    def __init__(self, fn, verify=None, cache_size: int = 8, warn: bool = True,
+                 check_finite: bool = True):
         if not callable(fn):
             raise TypeError(f"compile: fn must be a callable training step, got "
                             f"{type(fn).__name__}")
@@ -101,6 +107,7 @@ class CompiledStep:
                 raise ValueError(f"compile: {name} must be a positive integer"
                                  f"{' or None' if name == 'verify' else ''}, got {value!r}")
         self.fn, self.verify, self.cache_size, self.warn = fn, verify, cache_size, warn
+        self.check_finite = bool(check_finite)
         self.__name__ = getattr(fn, "__name__", "step")
         self.__doc__ = getattr(fn, "__doc__", None)
         self.replays = self.eager_calls = 0
@@ -152,9 +159,9 @@ class CompiledStep:
                 self._fall_back(f"its two recordings differ ({difference}): the step depends "
                                 "on its data through Python or NumPy outside the primitives")
                 return result
-            self._programs[key] = self._last = Program(recorder)
+            self._programs[key] = self._last = Program(recorder, self.check_finite)
         elif not recorder.constants:
-            self._programs[key] = self._last = Program(recorder)
+            self._programs[key] = self._last = Program(recorder, self.check_finite)
         else:
             self._programs[key] = recorder
         return result

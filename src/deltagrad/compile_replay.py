@@ -10,6 +10,8 @@ the bit.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import _state
@@ -22,11 +24,12 @@ from .tensor import Tensor
 class Program:
     """A recorded step as one generated Python function (see the module docstring)."""
 
-    def __init__(self, recorder: ProgramRecorder):
-        self.recorder = recorder
+    def __init__(self, recorder: ProgramRecorder, check_finite: bool = True):
+        self.recorder, self.check_finite = recorder, check_finite
         self.entries = recorder.entries
         self.namespace = {"array": np.array, "ones_like": np.ones_like, "ndarray": np.ndarray,
-                          "conform": _conform, "store_grad": _store_grad, "wrap": Tensor._wrap}
+                          "conform": _conform, "store_grad": _store_grad, "wrap": Tensor._wrap,
+                          "isfinite": math.isfinite, "not_finite": _not_finite}
         lines = [f"def run({', '.join(f'A{k}' for k in range(len(recorder.values)))}):"]
         lines += self._arguments()
         for k, entry in enumerate(self.entries):
@@ -120,6 +123,8 @@ class Program:
         start = (f"ones_like({root})" if entry.ndim else
                  f"array(1, {self._bind(f'D{k}', np.dtype(entry.dtype))})")
         lines = ["    handed = set()", f"    g{root[1:]} = {start}"]
+        if self.check_finite:  # replays run no argument checks: a NaN stops before any update
+            lines.insert(0, f"    if not isfinite({root}): not_finite({root})")
         arrived = {root}
         for j, (node, needed, deliveries) in enumerate(entry.steps):
             lines += self._node_vjps(node, needed, deliveries, f"{k}_{j}", arrived)
@@ -196,6 +201,13 @@ def _compiled(text: str):
             _CODE.clear()
         code = _CODE[text] = compile(text, "<deltagrad.compile program>", "exec")
     return code
+
+
+def _not_finite(E) -> None:
+    raise FloatingPointError(
+        f"compile: a replayed step's error is {float(E)}, before its backward pass and any "
+        "update; replays run no argument checks (NaN or infinite inputs or targets?). Check the "
+        "data, or run the step without compile to see eager's own error")
 
 
 def _conform(g, shape: tuple):

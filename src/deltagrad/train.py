@@ -469,7 +469,7 @@ class _Run:
             E = self._error(y, tb, sb)
             (E if reg is None else E + reg.batch_term(model, xb, fraction)).backward()
             return E, y
-        return compile_step(step, warn=False) if self.compile else step
+        return compile_step(step, warn=False, check_finite=False) if self.compile else step
 
     def _check_labels(self, y) -> None:
         """Replayed steps run no argument checks: class labels are range-checked once, for the
