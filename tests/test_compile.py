@@ -444,3 +444,37 @@ def test_explain_program_prints_the_source_for_an_mlp_spec_and_refuses_the_rest(
     assert main(["explain", "--program", str(path)]) == 0
     assert main(["explain", "--program", "--question", "1"]) != 0
     assert main(["explain", "--program", str(path), "--format", "json"]) != 0
+
+
+def test_a_recorded_update_of_a_layers_own_state_runs_at_every_replay():
+    """A layer that keeps running statistics (as BatchNorm does) updates them through a
+    recorded function: the replay calls it, and its buffer (the same object in both
+    recordings, changed in place) is read live rather than compared by value."""
+    from deltagrad.ops.base import recorded
+
+    @recorded
+    def update(running, batch_mean):
+        running *= 0.9
+        running += 0.1 * batch_mean
+
+    class Tracking(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(4, 3, rng=0)
+            self.running = np.zeros(3)
+
+        def forward(self, x):
+            y = self.linear(x)
+            update(self.running, dg.mean(y, axis=0).data)  # the mean by a primitive
+            return dg.softmax(y)
+
+    def make():
+        net = Tracking()
+        return net, dg.optim.SGD(net.parameters(), lr=0.1), None
+    (net, opt, _), (twin, twin_opt, _) = make(), make()
+    batches = [_data(5, seed=k) for k in range(6)]
+    step = dg.compile(_classic_step()(net, opt, None))
+    eager = _classic_step()(twin, twin_opt, None)
+    for batch in batches:
+        assert np.array_equal(step(*batch).data, eager(*batch).data)
+    assert step.replays >= 4 and np.array_equal(net.running, twin.running)

@@ -192,8 +192,7 @@ class ProgramRecorder:
             return
         args = tuple(self._param(a) for a in args)
         kwargs = {key: self._param(value) for key, value in kwargs.items()}
-        name = self._new("v")
-        self._name(out, name)
+        name = None if out is None else self._name(out, self._new("v"))  # None: an update
         self.entries.append(Source(function, args, kwargs, name))
 
     def backward(self, root: Tensor, grad, create_graph: bool) -> None:
@@ -305,8 +304,9 @@ class ProgramRecorder:
             if not a.same(b):
                 what = a.prim.name if type(a) is Forward else type(a).__name__.lower()
                 return f"operation {k + 1} ({what})"
-        for name, array in self.constants.items():
-            if not _same_param(array, other.constants.get(name)):
+        for name, array in self.constants.items():  # the same object: a buffer, read live
+            if array is not other.constants.get(name) and not _same_param(
+                    array, other.constants.get(name)):
                 return f"the constant {name} of shape {np.shape(array)}"
         if self.leaves.keys() != other.leaves.keys() or any(
                 t is not other.leaves[n] for n, t in self.leaves.items()):

@@ -113,7 +113,8 @@ class Program:
     def _source(self, entry: Source, k: int) -> list:
         function = self._bind(f"S{k}", entry.function)
         args = ", ".join(self._expr(a, f"K{k}_{i}") for i, a in enumerate(entry.args))
-        return [f"    {entry.out} = {function}({args}{self._keywords(entry.kwargs, k)})"]
+        target = "" if entry.out is None else f"{entry.out} = "
+        return [f"    {target}{function}({args}{self._keywords(entry.kwargs, k)})"]
 
     def _call(self, entry: Call, k: int) -> list:
         return [f"    {self._bind(f'C{k}', getattr(entry.owner, entry.method))}()"]

@@ -140,8 +140,9 @@ class _Renderer:
         function = entry.function
         self.header.add(f"from {function.__module__} import {function.__name__}")
         args = [self.name(a.name) if type(a).__name__ == "Ref" else repr(a) for a in entry.args]
-        self.lines.append(f"{self.name(entry.out)} = {function.__name__}({', '.join(args)})"
-                          "  # drawn afresh at every replay")
+        target = "" if entry.out is None else f"{self.name(entry.out)} = "
+        self.lines.append(f"{target}{function.__name__}({', '.join(args)})"
+                          "  # called afresh at every replay")
 
     # ---- dense_stack written out ----------------------------------------------------------
     def _stack_forward(self, entry: Forward) -> None:

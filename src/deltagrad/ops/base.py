@@ -139,7 +139,10 @@ def _apply_with_constants(prim: Primitive, args, params) -> Tensor:
 
 def recorded(function):
     """Mark ``function`` as a source of arrays that a compiled step must call again at every
-    replay rather than keep (random numbers: Dropout's mask), in the order eager calls it.
+    replay rather than keep (random numbers: Dropout's mask; arrays made from the arguments),
+    in the order eager calls it. A function that returns None is an update replayed for its
+    effect (a layer's running statistics): any NumPy work a layer does on its own state outside
+    the primitives must go through one, or a replay would skip it.
 
     Example:
         >>> import numpy as np
