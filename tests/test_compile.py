@@ -449,7 +449,8 @@ def test_explain_program_prints_the_source_for_an_mlp_spec_and_refuses_the_rest(
 def test_a_recorded_update_of_a_layers_own_state_runs_at_every_replay():
     """A layer that keeps running statistics (as BatchNorm does) updates them through a
     recorded function: the replay calls it, and its buffer (the same object in both
-    recordings, changed in place) is read live rather than compared by value."""
+    recordings, changed in place) is read live rather than compared by value; the same
+    statistic computed with NumPy outside the primitives is caught (eager, never stale)."""
     from deltagrad.ops.base import recorded
 
     @recorded
@@ -478,3 +479,11 @@ def test_a_recorded_update_of_a_layers_own_state_runs_at_every_replay():
     for batch in batches:
         assert np.array_equal(step(*batch).data, eager(*batch).data)
     assert step.replays >= 4 and np.array_equal(net.running, twin.running)
+
+    Tracking.forward = lambda self, x: (update(self.running, self.linear(x).data.mean(axis=0)),
+                                        dg.softmax(self.linear(x)))[1]
+    net, opt, _ = make()
+    step = dg.compile(_classic_step()(net, opt, None))
+    with pytest.warns(dg.CompileWarning, match="two recordings differ"):
+        for batch in batches[:2]:
+            step(*batch)

@@ -296,6 +296,16 @@ class ProgramRecorder:
         return steps
 
     # ---- comparing two recordings, making the program ---------------------------------------
+    def _source_arrays(self) -> set:
+        """The names of the arrays passed to recorded functions (``ops.base.recorded``)."""
+        names = set()
+        for entry in self.entries:
+            if type(entry) is Source:
+                for value in list(entry.args) + list(entry.kwargs.values()):
+                    if isinstance(value, Ref):
+                        names.add(value.name)
+        return names
+
     def difference(self, other: ProgramRecorder) -> str | None:
         """How ``other`` (the same step's next recording) differs from this one, or None."""
         if len(self.entries) != len(other.entries):
@@ -304,9 +314,10 @@ class ProgramRecorder:
             if not a.same(b):
                 what = a.prim.name if type(a) is Forward else type(a).__name__.lower()
                 return f"operation {k + 1} ({what})"
-        for name, array in self.constants.items():  # the same object: a buffer, read live
-            if array is not other.constants.get(name) and not _same_param(
-                    array, other.constants.get(name)):
+        state = self._source_arrays()  # a recorded function's own buffers: read live
+        for name, array in self.constants.items():
+            same_buffer = name in state and array is other.constants.get(name)
+            if not same_buffer and not _same_param(array, other.constants.get(name)):
                 return f"the constant {name} of shape {np.shape(array)}"
         if self.leaves.keys() != other.leaves.keys() or any(
                 t is not other.leaves[n] for n, t in self.leaves.items()):
