@@ -1,8 +1,10 @@
-"""fit() against a hand-written training loop on the same model and data, and a model-selection
+"""fit() against hand-written training loops on the same model and data, and a model-selection
 sweep on a 2-worker Dask LocalCluster against joblib's local process pool.
 
-Prints time per minibatch step and the ratio fit / hand-written (target ≤ 1.10 at batch 32),
-then the sweep times and their ratio. Run: ``.venv/bin/python bench/fit.py``.
+Prints time per minibatch step of fit() (compiled, the default, and ``compile=False``), of a
+hand-written deltagrad loop and of a hand-written NumPy loop doing the same work (reshuffle each
+epoch, slice minibatches, forward, E, backward, SGD), with the ratios (CPU time, one thread, as
+``bench/mlp.py``), then the sweep times and their ratio. Run: ``.venv/bin/python bench/fit.py``.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from mlp import race
+from mlp import numpy_params, race
+from threadpoolctl import threadpool_limits
 
 import deltagrad as dg
 from deltagrad import nn, select
@@ -33,9 +36,33 @@ def hand_written(net, X, y, epochs, batch, seed):
             opt.step()
 
 
-def with_fit(net, X, y, epochs, batch, seed):
+def with_fit(net, X, y, epochs, batch, seed, compile=True):
     dg.fit(net, X, y, loss="cross_entropy", optimizer="sgd", lr=0.01, epochs=epochs,
-           batch_size=batch, seed=seed, progress=False)
+           batch_size=batch, seed=seed, progress=False, compile=compile)
+
+
+def numpy_loop(params, X, y, epochs, batch, seed, lr=0.01):
+    """fit()'s work by hand in NumPy: reshuffle, minibatches, softmax, E, δ, SGD."""
+    rng = np.random.default_rng(seed)
+    eye = np.eye(10, dtype=X.dtype)
+    for _ in range(epochs):
+        order = rng.permutation(len(X))
+        Xe, ye = X[order], y[order]
+        total = 0.0
+        for s in range(0, len(X), batch):
+            x, labels = Xe[s:s + batch], ye[s:s + batch]
+            (W1, b1), (W2, b2) = params
+            z = np.tanh(x @ W1.T + b1)
+            a = z @ W2.T + b2
+            p = np.exp(a - a.max(axis=1, keepdims=True))
+            p /= p.sum(axis=1, keepdims=True)
+            total += float(-np.log(p[np.arange(len(labels)), labels]).sum())
+            delta2 = p - eye[labels]
+            delta1 = (delta2 @ W2) * (1 - z * z)
+            W2 -= lr * (delta2.T @ z)
+            b2 -= lr * delta2.sum(axis=0)
+            W1 -= lr * (delta1.T @ x)
+            b1 -= lr * delta1.sum(axis=0)
 
 
 def fresh_net():
@@ -46,10 +73,17 @@ def bench_fit():
     (X, y), _ = load_digits_split()
     epochs, batch = 5, 32
     steps = epochs * -(-len(X) // batch)
-    t = race({"hand": lambda: hand_written(fresh_net(), X, y, epochs, batch, 0),
-              "fit": lambda: with_fit(fresh_net(), X, y, epochs, batch, 0)}, repeats=9)
-    print(f"digits 64-128-10, batch {batch}: hand-written {t['hand'] / steps * 1e6:7.1f} µs/step, "
-          f"fit() {t['fit'] / steps * 1e6:7.1f} µs/step, ratio {t['fit'] / t['hand']:.3f}")
+    t = race({"fit() compiled": lambda: with_fit(fresh_net(), X, y, epochs, batch, 0),
+              "fit() eager": lambda: with_fit(fresh_net(), X, y, epochs, batch, 0, False),
+              "hand-written deltagrad": lambda: hand_written(fresh_net(), X, y, epochs, batch, 0),
+              "hand-written NumPy": lambda: numpy_loop(
+                  numpy_params([64, 128, 10], X.dtype, np.random.default_rng(0)), X, y, epochs,
+                  batch, 0)}, repeats=9)
+    print(f"digits 64-128-10, batch {batch}, {epochs} epochs (µs per step; ratio to the "
+          "hand-written NumPy loop):")
+    for name, seconds in t.items():
+        print(f"  {name:<24} {seconds / steps * 1e6:7.1f} µs/step, ratio "
+              f"{seconds / t['hand-written NumPy']:.3f}")
 
 
 def build(params, seed):
@@ -82,5 +116,6 @@ if __name__ == "__main__":
     import logging
 
     logging.getLogger("distributed").setLevel(logging.ERROR)
-    bench_fit()
+    with threadpool_limits(1):
+        bench_fit()
     bench_sweep()

@@ -1,8 +1,11 @@
-"""MLP training speed: deltagrad against PyTorch (eager, hand-written loop), scikit-learn's
-MLPClassifier and a minimal hand-written NumPy loop, side by side in one process.
+"""MLP training speed: deltagrad (eager, and the compiled step of ``dg.compile``) against
+PyTorch (eager, hand-written loop), scikit-learn's MLPClassifier and a minimal hand-written NumPy
+loop, side by side in one process.
 
-Prints, for each case, the best-of-R time per unit of work and the ratio ours/theirs.
-Run with ``make bench`` or ``.venv/bin/python bench/mlp.py [--quick]``.
+Prints, for each case, the best-of-R time per unit of work and the ratio ours/theirs. By default
+every library runs on one thread and the times are CPU time (``time.process_time``), which a
+machine loaded by other work inflates less than the wall clock; ``--threads N`` gives N threads
+and wall-clock times. Run with ``make bench`` or ``.venv/bin/python bench/mlp.py [--quick]``.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
 import deltagrad as dg
 from deltagrad import nn
@@ -28,10 +31,15 @@ def best_time(fn, repeats: int) -> float:
     return race({"fn": fn}, repeats)["fn"]
 
 
-def race(fns: dict, repeats: int, clock=time.perf_counter) -> dict:
+CLOCK = {"clock": time.process_time}  # main() switches to the wall clock for several threads
+
+
+def race(fns: dict, repeats: int, clock=None) -> dict:
     """The fastest of ``repeats`` runs of each function, run in interleaved rounds (one run of
     each per round) so that a machine that speeds up or slows down affects all alike.
-    ``clock``: wall clock by default; ``time.process_time`` gives the CPU time of the process."""
+    ``clock``: ``CLOCK["clock"]`` by default (CPU time; main() switches to the wall clock for
+    several threads); ``time.perf_counter`` or ``time.process_time`` explicitly."""
+    clock = clock or CLOCK["clock"]
     for fn in fns.values():
         fn()
     best = {name: float("inf") for name in fns}
@@ -49,6 +57,22 @@ def ours_epoch(net, opt, X, y, batch):
         opt.zero_grad()
         dg.losses.cross_entropy(net(X[s:s + batch]), y[s:s + batch]).backward()
         opt.step()
+
+
+def compiled_step(net, opt, loss=dg.losses.cross_entropy):
+    """The same step as ``ours_epoch``'s, compiled: recorded twice, then replayed."""
+    def step(x, t):
+        opt.zero_grad()
+        E = loss(net(x), t)
+        E.backward()
+        opt.step()
+        return E
+    return dg.compile(step)
+
+
+def compiled_epoch(step, X, y, batch):
+    for s in range(0, len(X), batch):
+        step(X[s:s + batch], y[s:s + batch])
 
 
 def torch_model(sizes, dtype):
@@ -121,11 +145,16 @@ def case_digits_epoch(dtype, repeats):
                         shuffle=False, random_state=0)
     clf.partial_fit(X, y, classes=np.arange(10))
     params = numpy_params([64, 128, 10], dtype, rng)
+    twin = nn.MLP("64-128-10", hidden="tanh", output="softmax", rng=0, dtype=dtype)
+    step = compiled_step(twin, dg.optim.SGD(twin.parameters(), lr=1e-3))
     t = race({"ours": lambda: ours_epoch(net, opt, X, y, 32),
+              "compiled": lambda: compiled_epoch(step, X, y, 32),
               "torch": lambda: torch_epoch(model, topt, Xt, yt, 32),
               "sklearn": lambda: clf.partial_fit(X, y),
               "numpy": lambda: numpy_epoch(params, X, Y, 32)}, repeats)
-    report(f"digits epoch, batch 32, {dtype}", t.pop("ours"), t)
+    eager, compiled = t.pop("ours"), t.pop("compiled")
+    report(f"digits epoch, batch 32, {dtype}: eager", eager, t)
+    report(f"digits epoch, batch 32, {dtype}: compiled", compiled, t)
 
 
 def case_full_batch_step(dtype, repeats):
@@ -180,6 +209,13 @@ def case_notes_network(repeats):
             dg.losses.sum_of_squares(net(x), t).backward()
             opt.step()
 
+    twin = nn.MLP("2-3-2-1", hidden=["tanh", "sigmoid"], output="identity", rng=0)
+    step = compiled_step(twin, dg.optim.SGD(twin.parameters(), lr=0.01), dg.losses.sum_of_squares)
+
+    def compiled():
+        for _ in range(steps):
+            step(x, t)
+
     model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(), torch.nn.Linear(3, 2),
                                 torch.nn.Sigmoid(), torch.nn.Linear(2, 1)).double()
     topt = torch.optim.SGD(model.parameters(), lr=0.01)
@@ -209,14 +245,16 @@ def case_notes_network(repeats):
                 W -= 0.01 * (d.T @ z)
                 b -= 0.01 * d.sum(axis=0)
 
-    per_step = {name: t / steps for name, t in
-                race({"ours": ours, "torch": theirs, "numpy": numpy_loop}, repeats).items()}
-    ours = per_step["ours"]
-    print(f"  {'2-3-2-1, one pattern, one step':<34} ours {ours * 1e6:7.1f} µs", end="")
-    for name in ("torch", "numpy"):
-        print(f" | {name} {per_step[name] * 1e6:7.1f} µs ratio {ours / per_step[name]:5.2f}",
-              end="")
-    print()
+    per_step = {name: t / steps for name, t in race(
+        {"ours": ours, "compiled": compiled, "torch": theirs, "numpy": numpy_loop},
+        repeats).items()}
+    for mode, name in (("eager", "ours"), ("compiled", "compiled")):
+        ours = per_step[name]
+        print(f"  {'2-3-2-1, one pattern, ' + mode:<34} ours {ours * 1e6:7.1f} µs", end="")
+        for other in ("torch", "numpy"):
+            print(f" | {other} {per_step[other] * 1e6:7.1f} µs ratio "
+                  f"{ours / per_step[other]:5.2f}", end="")
+        print()
 
 
 def gemm_peak(dtype, n=2048) -> float:
@@ -228,14 +266,20 @@ def gemm_peak(dtype, n=2048) -> float:
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="BLAS and torch threads (default 1: CPU time; more: wall clock)")
     args = parser.parse_args()
     repeats = 3 if args.quick else 7
+    threadpool_limits(args.threads)
+    if args.threads > 1:
+        CLOCK["clock"] = time.perf_counter
     blas = [(i.get("internal_api"), i.get("architecture"), i.get("num_threads"))
             for i in threadpool_info() if i.get("user_api") == "blas"]
     threads = blas[0][2] if blas else os.cpu_count()
     torch.set_num_threads(threads)
     print(f"NumPy BLAS {blas}; torch {torch.__version__} with {torch.get_num_threads()} threads; "
-          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE')}")
+          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE')}; "
+          f"{'CPU time' if args.threads == 1 else 'wall clock'}")
     warnings.simplefilter("ignore", ConvergenceWarning)
     peak32 = gemm_peak(np.float32)
     print(f"NumPy GEMM peak: float32 {peak32:.0f} GFLOP/s, float64 "

@@ -10,7 +10,8 @@ import textwrap
 import pytest
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "src" / "deltagrad"
-CORE = ["tensor.py", "autograd.py", "_state.py", "_validate.py", "_naming.py", "gradcheck.py",
+CORE = ["tensor.py", "autograd.py", "compile.py", "compile_program.py", "compile_replay.py",
+        "compile_source.py", "_state.py", "_validate.py", "_naming.py", "gradcheck.py",
         "ops", "nn", "losses.py", "optim", "regularizers.py", "train.py", "callbacks.py",
         "io.py"]
 SIDE_TOOLS = {"analysis", "explain", "logic", "data", "cli", "tour", "sklearn", "plot",

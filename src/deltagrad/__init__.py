@@ -6,7 +6,9 @@ Tensors and autodiff (chapter 3)
     ``tensor``, ``Tensor``, ``grad`` (``torch.autograd.grad`` semantics, ``create_graph`` for
     second derivatives; ``NotTwiceDifferentiableError`` where a fused primitive's VJP is
     raw NumPy), ``no_grad``/``enable_grad``/``is_grad_enabled``, ``manual_seed``,
-    ``gradcheck``; the functions ``exp``, ``log``, ``sqrt``, ``abs``, ``sign``, ``sin``, ``cos``,
+    ``gradcheck``; ``compile`` (a training step traced once and replayed as straight-line
+    NumPy, equal to eager to the bit; ``CompiledStep.source()`` prints it); the functions
+    ``exp``, ``log``, ``sqrt``, ``abs``, ``sign``, ``sin``, ``cos``,
     ``maximum``, ``minimum``, ``clip``, ``matmul``, ``einsum``, ``linear``, ``sum``, ``mean``,
     ``prod``, ``var``, ``std``, ``cumsum``, ``max``, ``argmax``, ``argmin``, ``logsumexp``,
     ``softmax``, ``log_softmax``, ``reshape``, ``transpose``, ``concatenate``, ``stack``,
@@ -54,6 +56,7 @@ Example:
 from . import callbacks, explain, logic, losses, nn, ops, optim, regularizers
 from ._state import enable_grad, is_grad_enabled, manual_seed, no_grad
 from .autograd import NotTwiceDifferentiableError, grad
+from .compile import CompiledStep, CompileWarning, ReplayMismatch, compile
 from .gradcheck import GradcheckError, gradcheck
 from .io import load, save
 from .nn.activation import elu, gelu, leaky_relu, relu, sigmoid, silu, softplus, step, tanh
@@ -71,8 +74,9 @@ __version__ = "0.1.0"
 LAZY_SUBPACKAGES = ("analysis", "cli", "data", "exercises", "plot", "select", "sklearn", "tour")
 
 __all__ = [
-    "DivergenceError", "GradcheckError", "History", "NotTwiceDifferentiableError", "Tensor",
-    "accuracy", "avg_pool2d",
+    "CompileWarning", "CompiledStep", "DivergenceError", "GradcheckError", "History",
+    "NotTwiceDifferentiableError", "ReplayMismatch", "Tensor", "accuracy", "avg_pool2d",
+    "compile",
     "callbacks", "concatenate", "conv2d", "enable_grad", "evaluate", "exp", "explain", "fit",
     "grad", "gradcheck", "is_grad_enabled", "linear", "load", "log", "log_softmax", "logic",
     "logsumexp", "losses", "manual_seed", "matmul", "max", "max_pool2d", "mean", "nn",

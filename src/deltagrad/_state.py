@@ -11,6 +11,7 @@ from . import _validate as check
 grad_enabled = True
 default_dtype = np.dtype(np.float64)
 default_rng = np.random.default_rng(0)
+tracer = None  # the recorder of deltagrad.compile while it records a step, else None
 
 
 def is_grad_enabled() -> bool:

@@ -209,7 +209,14 @@ def _store_grad(node: Tensor, g, handed_out: set) -> None:
 def backward(root: Tensor, grad=None, create_graph: bool = False, retain_graph=None) -> None:
     """Backpropagate from ``root``; see :meth:`Tensor.backward`."""
     retain_graph = create_graph if retain_graph is None else retain_graph
-    _run([root], [_initial_grad(root, grad, create_graph)], create_graph, retain_graph)
+    tracer = _state.tracer  # deltagrad.compile, recording a step: the pass as one event
+    if tracer is not None:
+        tracer.backward(root, grad, create_graph)
+        _state.tracer = None
+    try:
+        _run([root], [_initial_grad(root, grad, create_graph)], create_graph, retain_graph)
+    finally:
+        _state.tracer = tracer
 
 
 def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False,
@@ -240,6 +247,8 @@ def grad(outputs, inputs, grad_outputs=None, create_graph: bool = False,
         >>> float(dx.item()), float(dxx.item())
         (27.0, 18.0)
     """
+    if _state.tracer is not None:
+        _state.tracer.refuse_grad()
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     single_input = isinstance(inputs, Tensor)
     inputs = [inputs] if single_input else list(inputs)

@@ -66,9 +66,9 @@ def _reduce(E: Tensor, y: Tensor, reduction: str, loss: str) -> Tensor:
 def _pattern_weights(sample_weight, y: Tensor, loss: str, mask=None):
     """Per-pattern weights s_n as a (N, 1) array (E = Σ_n s_n E_n), times the step mask
     m_nt as (N, T, 1) for sequence outputs (E = Σ_n Σ_t m_nt E_nt, eq. 9.3), or None."""
-    steps = step_mask(mask, y, loss)
+    m = step_mask(mask, y, loss)
     if sample_weight is None:
-        return steps
+        return None if m is None else _weights(None, m, y.ndim, y.dtype)
     s = np.asarray(sample_weight.data if isinstance(sample_weight, Tensor) else sample_weight,
                    dtype=y.dtype)
     if y.ndim not in (2, 3) or s.shape != (y.shape[0],):
@@ -77,7 +77,17 @@ def _pattern_weights(sample_weight, y: Tensor, loss: str, mask=None):
                          f"(N, K) or (N, T, K); got {s.shape} for y of shape {y.shape}")
     if not np.all(np.isfinite(s)) or np.any(s < 0):
         raise ValueError(f"{loss}: sample_weight must be finite and ≥ 0")
-    s = s.reshape((-1,) + (1,) * (y.ndim - 1))
+    return _weights(s, m, y.ndim, y.dtype)
+
+
+@ops.base.recorded  # made from the step's arguments: a compiled step makes it at every replay
+def _weights(s, m, ndim: int, dtype):
+    """The checked weights s (N,) and mask m (N, T) as one array that broadcasts against the
+    per-step errors: (N, 1), (N, T, 1), or their product."""
+    steps = None if m is None else m.astype(dtype)[..., None]
+    if s is None:
+        return steps
+    s = s.reshape((-1,) + (1,) * (ndim - 1))
     return s if steps is None else s * steps
 
 
@@ -89,20 +99,33 @@ def _padding_cleared(y, t, mask, loss: str):
     if mask is None:
         return t
     y = _as_tensor(y, f"{loss}: y")
-    real = step_mask(mask, y, loss)[..., 0] != 0  # (N, T)
+    m = step_mask(mask, y, loss)
     data = t.data if isinstance(t, Tensor) else np.asarray(t)
     if data.dtype.kind not in "biuf" or data.shape not in (y.shape[:-1], y.shape):
         return t
-    if data.shape == y.shape:
-        real = real[..., None]
+    real = _real_steps(m, data.shape == y.shape)
     if isinstance(t, Tensor) and t.requires_grad:  # soft targets keep their gradient
         return ops.where(real, t, 0.0)
+    return _cleared(data, real)
+
+
+# made from the step's arguments (mask, targets): a compiled step makes them at every replay
+@ops.base.recorded
+def _real_steps(m, per_output: bool):
+    """True at the real steps: (N, T), or (N, T, 1) against targets (N, T, K)."""
+    real = m != 0
+    return real[..., None] if per_output else real
+
+
+@ops.base.recorded
+def _cleared(data, real):
+    """``data`` with 0 at the padded steps, whatever stood there (−100, NaN)."""
     with np.errstate(invalid="ignore"):
         return np.where(real, data, 0).astype(data.dtype, copy=False)
 
 
 def step_mask(mask, y: Tensor, loss: str):
-    """The (N, T) mask of a padded batch of sequences as (N, T, 1) weights 0/1, or None."""
+    """The (N, T) mask of a padded batch of sequences, checked, or None."""
     if mask is None:
         return None
     m = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
@@ -111,7 +134,7 @@ def step_mask(mask, y: Tensor, loss: str):
                          f"shape (N, T, K); got mask {m.shape} for y of shape {y.shape}")
     if m.dtype != np.bool_ and (m.dtype.kind not in "biuf" or np.any((m != 0) & (m != 1))):
         raise ValueError(f"{loss}: mask must hold booleans or 0/1 (True at real steps)")
-    return m.astype(y.dtype)[..., None]
+    return m
 
 
 # the canonical pairs (eq. 3.9): with this output activation, ∂E/∂a_k = y_k − t_k
@@ -256,7 +279,13 @@ def one_hot(labels, num_classes: int, dtype=np.float64) -> np.ndarray:
     elif labels.dtype.kind not in "iu":
         raise TypeError(f"labels must be integers, got dtype {labels.dtype}")
     check_label_range(labels, num_classes)
-    return ops.loss.identity_rows(num_classes, np.dtype(dtype))[labels]
+    return _one_hot_rows(labels, num_classes, np.dtype(dtype))
+
+
+@ops.base.recorded  # made from the step's arguments: a compiled step makes it at every replay
+def _one_hot_rows(labels: np.ndarray, num_classes: int, dtype) -> np.ndarray:
+    """Checked integer labels → their rows of the K×K identity."""
+    return ops.loss.identity_rows(num_classes, dtype)[labels]
 
 
 def check_label_range(labels: np.ndarray, num_classes: int) -> None:

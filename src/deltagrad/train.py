@@ -16,6 +16,7 @@ from . import _validate as check
 from . import losses as _losses
 from ._state import no_grad
 from .callbacks import Callback, ProgressBar
+from .compile import compile as compile_step
 from .nn.module import Module
 from .nn.utils import clip_grad_norm_, clip_grad_value_, grad_norm
 from .optim.minimize import METHODS, minimize
@@ -49,6 +50,7 @@ class History:
     time: list = field(default_factory=list)
     stopped_epoch: int | None = None
     restored_epoch: int | None = None
+    compiled: str | None = None  # how gradient descent ran its steps (fit(compile=...))
 
     @property
     def epochs(self) -> int:
@@ -286,7 +288,7 @@ def accuracy(model: Module, X, labels, mask=None) -> float:
     classes = max(Y.shape[-1], 2)
     if Y.ndim == 3:
         real = None if mask is None else \
-            _losses.step_mask(mask, Tensor._wrap(Y), "accuracy")[..., 0] != 0
+            _losses.step_mask(mask, Tensor._wrap(Y), "accuracy") != 0
         labels = _class_labels(labels, Y.shape[:2], classes, real)
         labels, Y = (labels.ravel(), Y.reshape(-1, Y.shape[-1])) if real is None else \
             (labels[real], Y[real])
@@ -341,7 +343,8 @@ def fit(model: Module, X, T, loss="sum_of_squares", optimizer="sgd", epochs: int
         seed: int | None = 0, validation_split: float | None = None, validation_data=None,
         regularizer=None, callbacks=(), clip_grad_norm: float | None = None,
         clip_grad_value: float | None = None, progress: bool | None = None,
-        sample_weight=None, tol: float | None = None, augment=None) -> History:
+        sample_weight=None, tol: float | None = None, augment=None, compile: bool = True,
+        verbose: bool = False) -> History:
     """Train ``model`` on (X, T) and return the :class:`History`.
 
     Args:
@@ -368,6 +371,13 @@ def fit(model: Module, X, T, loss="sum_of_squares", optimizer="sgd", epochs: int
             ``deltagrad.data.augment``) applied to every minibatch as it is presented, with a
             generator seeded by ``seed``: a new transformation each presentation (§4.5.2).
             Gradient descent only; validation data is never augmented.
+        compile: run each gradient-descent step as a compiled step (:func:`deltagrad.compile`:
+            recorded on the first step of each batch shape, then replayed as straight-line
+            NumPy, equal to eager to the bit); where the model, loss or regulariser cannot be
+            replayed (TangentProp differentiates twice) the steps run eagerly, silently.
+            ``compile=False`` always runs eagerly.
+        verbose: print how the steps ran (replayed, or eager and why); ``History.compiled``
+            keeps the same line.
 
     Raises:
         DivergenceError: the error became NaN or infinite (naming the epoch and batch); the
@@ -409,11 +419,14 @@ def fit(model: Module, X, T, loss="sum_of_squares", optimizer="sgd", epochs: int
     for name, value in (("clip_grad_norm", clip_grad_norm), ("clip_grad_value", clip_grad_value)):
         if value is not None:
             check.positive(value, name, "fit")
+    compile, verbose = (check.boolean(value, name, "fit") for name, value in
+                        (("compile", compile), ("verbose", verbose)))
     history = History()
     trainer = Trainer(model, opt, history, int(epochs), Xv is not None)
     run = _Run(model, X, T, Xv, Tv, loss_fn, regularizer, trainer,
                _callbacks(callbacks, progress), clip_grad_norm, clip_grad_value, weights)
     run.augment = augment
+    run.compile = compile
     for cb in run.callbacks:
         cb.on_train_begin(trainer)
     try:
@@ -425,6 +438,8 @@ def fit(model: Module, X, T, loss="sum_of_squares", optimizer="sgd", epochs: int
     finally:
         for cb in run.callbacks:
             cb.on_train_end(trainer)
+        if verbose and history.compiled:
+            print(f"fit: {history.compiled}")
     return history
 
 
@@ -439,6 +454,7 @@ class _Run:
         self.callbacks, self.clip_norm, self.clip_value = callbacks, clip_norm, clip_value
         self.params = model.parameters()
         self.augment = None
+        self.compile = False
         self.start = time.perf_counter()
         self.batch_hooks = [cb for cb in callbacks
                             if type(cb).on_batch_begin is not Callback.on_batch_begin
@@ -481,48 +497,82 @@ class _Run:
             "finite weights; lower the learning rate or pass clip_grad_norm")
 
     # -- gradient descent: batch, on-line, minibatch
+    def _step(self):
+        """Forward, error and backward of one minibatch: ``step(xb, tb, sb, fraction)`` →
+        (E, y), compiled (``deltagrad.compile``) unless ``fit(compile=False)``."""
+        model, reg = self.model, self.regularizer
+
+        def step(xb, tb, sb, fraction):
+            y = _outputs(model(xb), model)
+            E = self._error(y, tb, sb)
+            (E if reg is None else E + reg.batch_term(model, xb, fraction)).backward()
+            return E, y
+        return compile_step(step, warn=False, check_finite=False) if self.compile else step
+
+    def _check_labels(self, y) -> None:
+        """Replayed steps run no argument checks: class labels are range-checked once, for the
+        whole training and validation set, against the network's K outputs."""
+        if self.loss_fn is _losses.cross_entropy and y.ndim >= 2:
+            for T in (self.T, self.Tv):
+                if T is not None and T.dtype.kind in "iu" and T.ndim == y.ndim - 1:
+                    _losses.check_label_range(T, y.shape[-1])
+
+    def _compiled_summary(self, step) -> None:
+        if not self.compile:
+            self.trainer.history.compiled = "eager (compile=False)"
+        elif step.fallback_reason is not None:
+            self.trainer.history.compiled = f"eager: the step cannot be compiled: " \
+                                            f"{step.fallback_reason}"
+        else:
+            total = step.replays + step.eager_calls
+            self.trainer.history.compiled = (f"compiled: {step.replays} of {total} steps "
+                                             "replayed")
+
     def gradient_descent(self, opt: Optimizer, epochs: int, batch: int, shuffle: bool, seed):
         X, T, N, S = self.X, self.T, len(self.X), self.weights
         rng = np.random.default_rng(seed)
-        model, reg = self.model, self.regularizer
-        for epoch in range(1, epochs + 1):
-            for cb in self.callbacks:
-                cb.on_epoch_begin(self.trainer, epoch)
-            snapshot = model.state_dict()
-            if shuffle and batch < N:
-                order = rng.permutation(N)
-                Xe, Te = X[order], T[order]
-                Se = None if S is None else S[order]
-            else:
-                Xe, Te, Se = X, T, S
-            total, gnorm = 0.0, float("nan")
-            n_batches = (N + batch - 1) // batch
-            for b in range(n_batches):
-                for cb in self.batch_hooks:
-                    cb.on_batch_begin(self.trainer, epoch, b + 1)
-                rows = slice(b * batch, (b + 1) * batch)
-                xb, tb = Xe[rows], Te[rows]
-                if self.augment is not None:
-                    xb = self._augmented(xb, rng)
-                opt.zero_grad()
-                E = self._error(_outputs(model(xb), model), tb, None if Se is None else Se[rows])
-                error = E.item()
-                if not math.isfinite(error):
-                    raise self._diverged(epoch, b + 1, error, snapshot)
-                if reg is not None:
-                    E = E + reg.batch_term(model, xb, len(xb) / N)
-                E.backward()
-                if b == n_batches - 1 or self.clip_norm is not None:
-                    gnorm = (clip_grad_norm_(self.params, self.clip_norm)
-                             if self.clip_norm is not None else grad_norm(self.params))
-                if self.clip_value is not None:
-                    clip_grad_value_(self.params, self.clip_value)
-                opt.step()
-                total += error
-                for cb in self.batch_hooks:
-                    cb.on_batch_end(self.trainer, epoch, b + 1, error)
-            if self._end_epoch(epoch, total / N, gnorm, getattr(opt, "lr", None)):
-                break
+        step, labels_checked = self._step(), False
+        try:
+            for epoch in range(1, epochs + 1):
+                for cb in self.callbacks:
+                    cb.on_epoch_begin(self.trainer, epoch)
+                snapshot = self.model.state_dict()
+                if shuffle and batch < N:
+                    order = rng.permutation(N)
+                    Xe, Te = X[order], T[order]
+                    Se = None if S is None else S[order]
+                else:
+                    Xe, Te, Se = X, T, S
+                total, gnorm = 0.0, float("nan")
+                n_batches = (N + batch - 1) // batch
+                for b in range(n_batches):
+                    for cb in self.batch_hooks:
+                        cb.on_batch_begin(self.trainer, epoch, b + 1)
+                    rows = slice(b * batch, (b + 1) * batch)
+                    xb, tb = Xe[rows], Te[rows]
+                    if self.augment is not None:
+                        xb = self._augmented(xb, rng)
+                    opt.zero_grad()
+                    E, y = step(xb, tb, None if Se is None else Se[rows], len(xb) / N)
+                    if not labels_checked:
+                        self._check_labels(y)
+                        labels_checked = True
+                    error = E.item()
+                    if not math.isfinite(error):
+                        raise self._diverged(epoch, b + 1, error, snapshot)
+                    if b == n_batches - 1 or self.clip_norm is not None:
+                        gnorm = (clip_grad_norm_(self.params, self.clip_norm)
+                                 if self.clip_norm is not None else grad_norm(self.params))
+                    if self.clip_value is not None:
+                        clip_grad_value_(self.params, self.clip_value)
+                    opt.step()
+                    total += error
+                    for cb in self.batch_hooks:
+                        cb.on_batch_end(self.trainer, epoch, b + 1, error)
+                if self._end_epoch(epoch, total / N, gnorm, getattr(opt, "lr", None)):
+                    break
+        finally:
+            self._compiled_summary(step)
 
     # -- batch methods on the flat weight vector
     def batch_method(self, method: str, epochs: int, tol: float | None = None):

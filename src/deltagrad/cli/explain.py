@@ -8,7 +8,8 @@ from __future__ import annotations
 from .. import _validate as check
 from ._args import checked
 
-HELP = "show every number of a forward pass, backpropagation and the weight update"
+HELP = ("show every number of a forward pass, backpropagation and the weight update, or the "
+        "backward pass as a program (--program)")
 EXAMPLE = "deltagrad explain --question 1 --format markdown --precision 4"
 
 
@@ -25,6 +26,9 @@ def add_arguments(parser) -> None:
                         default="text", help="how to print the solution")
     parser.add_argument("--precision", type=checked(check.positive_int, maximum=15), default=6,
                         help="decimals shown")
+    parser.add_argument("--program", action="store_true",
+                        help="print the forward and backward pass of an MLP spec as runnable "
+                             "NumPy source (deltagrad.compile's program) instead")
     parser.add_argument("--lr", type=checked(check.positive, float), default=None,
                         help="η: also show the update (default: the spec's lr; none for a "
                              "--question)")
@@ -35,6 +39,8 @@ def run(args) -> int:
 
     if (args.spec is None) == (args.question is None):
         raise ValueError("give either a SPEC.json or --question 1|2|3")
+    if args.program:
+        return _program(args)
     if args.question is not None:
         solution = question(args.question, precision=args.precision, lr=args.lr)
     else:
@@ -45,4 +51,22 @@ def run(args) -> int:
     render = {"text": solution.to_text, "markdown": solution.to_markdown,
               "json": solution.to_json}[args.format]
     print(render(precision=args.precision), end="" if args.format != "json" else "\n")
+    return 0
+
+
+def _program(args) -> int:
+    """``--program SPEC``: the compiled step's source for an MLP spec."""
+    from ..explain import backprop_program, build, is_recurrent, load_spec
+
+    if args.spec is None or args.question is not None:
+        raise ValueError("--program needs an MLP SPEC.json (not --question)")
+    spec = load_spec(args.spec)
+    if is_recurrent(spec):
+        raise ValueError("--program takes an MLP spec (sizes, weights, biases, x, t); an RNN "
+                         "spec is shown step by step without --program")
+    if args.format != "text":
+        raise ValueError(f"--program prints Python source; --format {args.format} does not "
+                         "apply")
+    model, x, t, loss, _ = build(spec)
+    print(backprop_program(model, x, t, loss=loss), end="")
     return 0

@@ -21,6 +21,7 @@ from .module import Module, Parameter, layer_name
 from .registry import positive, savable
 
 
+@ops.base.recorded  # made from the step's arguments: a compiled step makes it at every replay
 def head_mask(mask, key_mask, batch: int, owner: str, dtype=np.float64):
     """One mask broadcastable to ``(N, H, L, S)`` from ``mask`` (``(L, S)``, ``(N, L, S)`` or
     ``(N, H, L, S)``) and ``key_mask`` (``(N, S)``); ``None`` when both are ``None``.

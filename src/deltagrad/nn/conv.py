@@ -11,6 +11,7 @@ import numpy as np
 from .. import _state, ops
 from .. import _validate as check
 from ..tensor import Tensor
+from ..ops.base import recorded
 from ..ops.conv import check_fits, pair
 from .linear import INITS
 from .module import Module, Parameter, layer_input, layer_name
@@ -195,6 +196,22 @@ class Flatten(NoArguments, Module):
         return ops.reshape(x, shape=(x.shape[0], int(np.prod(x.shape[1:]))))  # N = 0 too
 
 
+@recorded
+def dropout_mask(rng, shape: tuple, p: float, dtype) -> np.ndarray:
+    """Inverted dropout's mask of ``shape``: 0 with probability p, 1/(1 − p) otherwise, drawn
+    from ``rng`` (a Generator, or None for the library's default generator). A recorded source
+    (``ops.base.recorded``): a compiled step draws it afresh at every replay, in eager's order.
+
+    Example:
+        >>> import numpy as np
+        >>> from deltagrad.nn.conv import dropout_mask
+        >>> dropout_mask(np.random.default_rng(0), (1, 4), 0.5, np.float64)
+        array([[2., 0., 0., 0.]])
+    """
+    keep = _state.get_rng(rng).random(shape) >= p
+    return (keep / (1.0 - p)).astype(dtype)
+
+
 @savable()
 class Dropout(Module):
     """In training mode, zero each input with probability p and scale the rest by 1/(1 − p)
@@ -224,9 +241,7 @@ class Dropout(Module):
         x = layer_input(layer_name(self), x)
         if not self.training or self.p == 0.0:
             return x
-        rng = _state.get_rng(self.rng)
-        keep = rng.random(x.shape) >= self.p
-        return x * (keep / (1.0 - self.p)).astype(x.dtype)
+        return x * dropout_mask(self.rng, x.shape, self.p, x.dtype)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

@@ -65,16 +65,13 @@ class _BatchNorm(Module):
 
     def forward(self, x) -> Tensor:
         x = self._input(x)
-        momentum = self.momentum
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked[...] += 1
-            if momentum is None:  # the cumulative average of every batch so far
-                momentum = 1.0 / int(self.num_batches_tracked)
         batch_stats = self.training or not self.track_running_stats
+        tracked = self.training and self.track_running_stats
         running = (None, None) if not self.track_running_stats else \
             (self.running_mean, self.running_var)
         return ops.batch_norm(x, *running, self.weight, self.bias, training=batch_stats,
-                              momentum=momentum if momentum is not None else 0.0, eps=self.eps)
+                              momentum=self.momentum, eps=self.eps,
+                              num_batches_tracked=self.num_batches_tracked if tracked else None)
 
     def extra_repr(self) -> str:
         text = f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"

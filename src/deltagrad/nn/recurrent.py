@@ -139,18 +139,7 @@ class _Recurrent(Module):
 
     def _mask(self, mask, x: Tensor):
         """A boolean (N, T) array, or None."""
-        if mask is None:
-            return None
-        mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
-        if mask.shape != x.shape[:2]:
-            raise ValueError(f"{self._name()}: mask must have shape (N, T) = {x.shape[:2]} "
-                             f"for x of shape {x.shape}, got {mask.shape}")
-        if mask.dtype != np.bool_:
-            if mask.dtype.kind not in "biuf" or not np.all((mask == 0) | (mask == 1)):
-                raise ValueError(f"{self._name()}: mask must hold booleans or 0/1 (True "
-                                 f"where a step is real, False where it is padding)")
-            mask = mask.astype(bool)
-        return mask
+        return None if mask is None else step_mask(mask, x.shape, self._name())
 
     def forward(self, x, h0=None, mask=None):
         """All states of the last layer (N, T, D·D_h) and the last states of each layer and
@@ -181,7 +170,7 @@ class _Recurrent(Module):
         p = self.layer_parameters(layer, direction)
         if not direction:
             return self._run(x, states, p, mask)
-        backwards = None if mask is None else np.ascontiguousarray(mask[:, ::-1])
+        backwards = None if mask is None else reversed_steps(mask)
         H, last = self._run(ops.getitem(x, _BACKWARDS), states, p, backwards)
         return ops.getitem(H, _BACKWARDS), last
 
@@ -252,6 +241,28 @@ class _Recurrent(Module):
     @classmethod
     def from_config(cls, spec):
         return cls._from_spec(spec)
+
+
+# made from the step's arguments (ops.base.recorded): a compiled step makes them at every replay
+@ops.base.recorded
+def step_mask(mask, shape: tuple, owner: str) -> np.ndarray:
+    """``mask`` as a boolean (N, T) array for x of ``shape`` (N, T, D), or a clear error."""
+    mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+    if mask.shape != shape[:2]:
+        raise ValueError(f"{owner}: mask must have shape (N, T) = {shape[:2]} for x of shape "
+                         f"{shape}, got {mask.shape}")
+    if mask.dtype != np.bool_:
+        if mask.dtype.kind not in "biuf" or not np.all((mask == 0) | (mask == 1)):
+            raise ValueError(f"{owner}: mask must hold booleans or 0/1 (True where a step is "
+                             f"real, False where it is padding)")
+        mask = mask.astype(bool)
+    return mask
+
+
+@ops.base.recorded
+def reversed_steps(mask: np.ndarray) -> np.ndarray:
+    """The (N, T) mask read from the last step to the first (the reverse direction's)."""
+    return np.ascontiguousarray(mask[:, ::-1])
 
 
 @savable()

@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import _validate as check
 from ..tensor import Tensor
-from .base import Primitive, Saved
+from .base import Primitive, Saved, recorded
 from .elementwise import _where
 from .reduce import _softmax
 
@@ -211,6 +211,7 @@ def _broadcasts_to(shape: tuple, target: tuple) -> bool:
         return False
 
 
+@recorded  # made from the step's arguments: a compiled step makes it at every replay
 def attention_mask(mask, causal: bool, scores_shape: tuple, owner: str, dtype=None):
     """The mask for scores of shape ``(..., L, S)``, combined with the causal mask (query n
     sees keys m ≤ n) when ``causal``; ``None`` when neither.

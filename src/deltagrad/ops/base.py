@@ -149,6 +149,8 @@ def apply(prim: Primitive, args, params, conformed: bool = False) -> Tensor:
         out._parents = args
         out._params = params
         out._seq = next(_creation_counter)
+    if _state.tracer is not None:  # deltagrad.compile is recording a step
+        _state.tracer.forward(prim, args, params, out)
     return out
 
 
@@ -172,6 +174,30 @@ def _apply_conformed(prim: Primitive, args, params) -> Tensor:
             t = as_floats(t, dtype)
         tensors.append(t)
     return apply(prim, tuple(tensors), params, conformed=True)
+
+
+def recorded(function):
+    """Mark ``function`` as a source of arrays that a compiled step must call again at every
+    replay rather than keep (random numbers: Dropout's mask; arrays made from the arguments),
+    in the order eager calls it. A function that returns None is an update replayed for its
+    effect (a layer's running statistics): any NumPy work a layer does on its own state outside
+    the primitives must go through one, or a replay would skip it.
+
+    Example:
+        >>> import numpy as np
+        >>> from deltagrad.ops.base import recorded
+        >>> draw = recorded(lambda rng, n: rng.random(n))
+        >>> draw(np.random.default_rng(0), 2).shape
+        (2,)
+    """
+    def call(*args, **kwargs):
+        out = function(*args, **kwargs)
+        if _state.tracer is not None:
+            _state.tracer.source(function, args, kwargs, out)
+        return out
+    call.__name__ = getattr(function, "__name__", "recorded")
+    call.__doc__ = function.__doc__
+    return call
 
 
 def polymorphic(prim: Primitive):

@@ -23,7 +23,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from .. import _validate as check
 from ..tensor import Tensor
-from .base import Primitive, as_floats
+from .base import Primitive, as_floats, recorded
 
 # ---- shared geometry -------------------------------------------------------------------------
 
@@ -127,6 +127,9 @@ def _im2col(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple) -> np.n
     return win.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, ho * wo)
 
 
+_recorded_im2col = recorded(_im2col)  # a compiled step recomputes it at every replay
+
+
 def _conv_forward(x, w, cols, b=None, stride=(1, 1), padding=(0, 0)):
     n, f = x.shape[0], w.shape[0]
     ho = _output_size(x.shape[2], w.shape[2], stride[0], padding[0])
@@ -198,7 +201,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0) -> Tensor:
     if x.dtype != weight.dtype:
         raise TypeError(f"{owner}: x is {x.dtype} but weight is {weight.dtype}")
     check_fits(x.shape, weight.shape[2:], padding, owner)
-    cols = Tensor._wrap(_im2col(x.data, weight.shape[2:], stride, padding))
+    cols = Tensor._wrap(_recorded_im2col(x.data, weight.shape[2:], stride, padding))
     if bias is None:
         return _conv2d(x, weight, cols, stride=stride, padding=padding)
     if not isinstance(bias, Tensor):
@@ -210,6 +213,14 @@ def conv2d(x, weight, bias=None, stride=1, padding=0) -> Tensor:
 
 
 # ---- pooling ---------------------------------------------------------------------------------
+
+
+@recorded  # a compiled step recomputes it at every replay
+def _max_pool_index(x, kernel, stride, padding):
+    """Which input of each window is largest (the first, where several are equal)."""
+    win = _windows(x, kernel, stride, padding, -np.inf)
+    flat = win.reshape(win.shape[:4] + (kernel[0] * kernel[1],))  # explicit: N = 0 too
+    return np.argmax(flat, axis=4)[..., None]
 
 
 def _max_pool_forward(x, index, kernel, stride, padding):
@@ -286,8 +297,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0) -> Tensor:
                [13., 15.]])
     """
     x, kernel, stride, padding = _pool_arguments(x, kernel_size, stride, padding, "max_pool2d")
-    win = _windows(x.data, kernel, stride, padding, -np.inf)
-    index = np.argmax(win.reshape(win.shape[:4] + (kernel[0] * kernel[1],)), axis=4)[..., None]
+    index = _max_pool_index(x.data, kernel, stride, padding)
     return _max_pool2d(x, Tensor._wrap(index), kernel=kernel, stride=stride, padding=padding)
 
 

@@ -26,7 +26,7 @@ import math
 import numpy as np
 
 from ..tensor import Tensor
-from .base import Primitive, Saved, as_floats
+from .base import Primitive, Saved, as_floats, recorded
 
 
 def _channel_axes(ndim: int) -> tuple:
@@ -113,7 +113,8 @@ def _channel_tensor(value, name: str, channels: int, dtype, fill: float) -> Tens
 
 
 def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
-               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+               training: bool = False, momentum: float | None = 0.1, eps: float = 1e-5,
+               num_batches_tracked: np.ndarray | None = None) -> Tensor:
     """Batch normalisation of ``x`` ``(N, C)`` or ``(N, C, *spatial)`` per channel C.
 
     As ``torch.nn.functional.batch_norm``: with ``training=True`` the batch's mean and biased
@@ -121,6 +122,9 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
     are updated in place, r ← (1 − momentum) r + momentum·s, with the *unbiased* variance
     (· M/(M − 1), M values per channel). With ``training=False`` the running statistics
     normalise. ``weight`` γ and ``bias`` β are (C,) (``None``: 1 and 0).
+    ``num_batches_tracked``, a 0-d integer ndarray, counts the training batches (incremented
+    in place); with ``momentum=None`` the running statistics are the cumulative average of
+    every batch so far (momentum 1/count), as PyTorch's ``momentum=None``.
 
     Returns:
         y, the same shape as ``x``.
@@ -154,18 +158,36 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
     if not training:
         return _batch_norm(x, weight, bias, eps=eps, stats=(running_mean, running_var),
                            saved=saved)
+    if momentum is None and num_batches_tracked is None:
+        raise ValueError("batch_norm: momentum=None (the cumulative average) needs "
+                         "num_batches_tracked")
     M = x.size // max(channels, 1)
     if x.size == 0:  # an empty batch: an empty output, the running statistics untouched
         empty_stats = (np.zeros(channels, dtype), np.ones(channels, dtype))
-        return _batch_norm(x, weight, bias, eps=eps, stats=empty_stats, saved=saved)
-    if M < 2:
+        y = _batch_norm(x, weight, bias, eps=eps, stats=empty_stats, saved=saved)
+    elif M < 2:
         raise ValueError(f"batch_norm: training needs more than one value per channel, got "
                          f"input shape {x.shape} (normalising a single value gives 0/0)")
-    y = _batch_norm(x, weight, bias, eps=eps, saved=saved)
-    if running_mean is not None:
-        mean, var = saved.buffers["mean"], saved.buffers["var"]
-        running_mean *= 1.0 - momentum
-        running_mean += momentum * mean
-        running_var *= 1.0 - momentum
-        running_var += (momentum * M / (M - 1)) * var
+    else:
+        y = _batch_norm(x, weight, bias, eps=eps, saved=saved)
+    if running_mean is not None or num_batches_tracked is not None:
+        _update_running(x.data, running_mean, running_var, momentum, num_batches_tracked)
     return y
+
+
+@recorded  # a layer's own state, updated outside the primitive: a compiled step updates it too
+def _update_running(x, running_mean, running_var, momentum, count) -> None:
+    """r ← (1 − m) r + m·s in place, s the batch's mean and *unbiased* variance (M/(M − 1)),
+    m = ``momentum`` or 1/count (the cumulative average); ``count`` (0-d) += 1. The batch's
+    statistics are computed again here, from x, so that a replay recomputes them too."""
+    if count is not None:
+        count[...] += 1
+    if running_mean is None or x.size == 0:
+        return
+    m = momentum if momentum is not None else 1.0 / int(count)
+    axes = _channel_axes(x.ndim)
+    M = x.size // x.shape[1]
+    running_mean *= 1.0 - m
+    running_mean += m * x.mean(axis=axes)
+    running_var *= 1.0 - m
+    running_var += (m * M / (M - 1)) * x.var(axis=axes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import deltagrad as dg
 from deltagrad.data import load_digits_split
-from deltagrad.explain import question
+from deltagrad.explain import backprop_program, question
 
 
 def section(report) -> None:
@@ -32,10 +32,23 @@ def section(report) -> None:
     s.text("The full working of practice question 1, with one gradient-descent step "
            "(η = 0.1), as `deltagrad explain --question 1 --lr 0.1` prints it:")
     s.code(question(1, lr=0.1).to_text())
+    backprop_as_code(s)
     s.text("To step through these numbers unit by unit on a network diagram, and train it live, "
            "run `deltagrad playground` and open the address it prints (a static page cannot "
            "run it).")
     _digits(s, report.quick)
+
+
+def backprop_as_code(s) -> None:
+    """The same rules as a program: the compiled step of the notes' 2-3-2-1 network (tanh,
+    sigmoid, linear output, one pattern) printed as the NumPy it replays (``step.source()``)."""
+    net = dg.nn.MLP("2-3-2-1", hidden=["tanh", "sigmoid"], output="identity", rng=0)
+    s.text("The same backward pass as a program: `dg.compile` records one training step of the "
+           "notes' 2-3-2-1 network and replays it as straight-line NumPy, equal to the eager "
+           "step to the bit. `step.source()` prints it with the notes' names — the forward pass "
+           "(eq. 1.2–1.3), the output δ (eq. 3.9), each hidden δ (eq. 3.10) and each gradient "
+           "(eq. 3.11); `deltagrad explain --program SPEC.json` prints it for any MLP spec:")
+    s.code(backprop_program(net, [[0.5, -1.0]], [[0.3]]))
 
 
 def _digits(s, quick: bool) -> None:
