@@ -202,3 +202,31 @@ def test_gradient_scatters_back_through_fancy_indexing():
     x = dg.tensor(np.arange(4.0), requires_grad=True)
     x[[0, 0, 3]].sum().backward()
     np.testing.assert_array_equal(x.grad, [2, 0, 0, 1])
+
+
+def test_no_grad_in_one_thread_leaves_another_threads_recording_on():
+    """Grad mode is per thread, as PyTorch's: a server thread computing under no_grad (the
+    playground's error surface) must not make a training step in another thread record
+    nothing."""
+    import threading
+
+    inside, release = threading.Event(), threading.Event()
+
+    def hold_no_grad():
+        with dg.no_grad():
+            inside.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold_no_grad)
+    holder.start()
+    try:
+        assert inside.wait(10)
+        w = dg.tensor([2.0], requires_grad=True)
+        y = w * w
+        assert dg.is_grad_enabled() and y.requires_grad
+        y.backward()
+        assert w.grad[0] == 4.0
+    finally:
+        release.set()
+        holder.join(10)
+    assert not holder.is_alive()

@@ -1,14 +1,24 @@
-"""Global switches: gradient recording, the default dtype and the default random generator."""
+"""Switches: gradient recording (per thread, as PyTorch's grad mode), the default dtype and
+the default random generator."""
 
 from __future__ import annotations
 
 import contextlib
+import threading
 
 import numpy as np
 
 from . import _validate as check
 
-grad_enabled = True
+
+class _GradMode(threading.local):
+    """Whether operations are recorded for backward, one flag per thread: ``no_grad`` in one
+    thread (a server computing a surface) must not stop another thread's training step."""
+
+    enabled = True
+
+
+grad_mode = _GradMode()
 default_dtype = np.dtype(np.float64)
 default_rng = np.random.default_rng(0)
 tracer = None  # the recorder of deltagrad.compile while it records a step, else None
@@ -16,7 +26,7 @@ tracer = None  # the recorder of deltagrad.compile while it records a step, else
 
 def is_grad_enabled() -> bool:
     """Whether operations on tensors that require grad are recorded for backward."""
-    return grad_enabled
+    return grad_mode.enabled
 
 
 class set_grad_enabled(contextlib.ContextDecorator):
@@ -26,14 +36,12 @@ class set_grad_enabled(contextlib.ContextDecorator):
         self.mode = bool(mode)
 
     def __enter__(self):
-        global grad_enabled
-        self._previous = grad_enabled
-        grad_enabled = self.mode
+        self._previous = grad_mode.enabled
+        grad_mode.enabled = self.mode
         return self
 
     def __exit__(self, *exc):
-        global grad_enabled
-        grad_enabled = self._previous
+        grad_mode.enabled = self._previous
         return False
 
 

@@ -71,8 +71,8 @@ def _run(roots, root_grads, create_graph: bool, retain_graph: bool, capture=None
             _receive_leaf(root, g, capture, handed_out)
         else:
             _send(root, g, pending, ready)
-    previous_mode = _state.grad_enabled
-    _state.grad_enabled = create_graph  # raw NumPy VJPs unless we build the gradient's graph
+    previous_mode = _state.grad_mode.enabled
+    _state.grad_mode.enabled = create_graph  # raw NumPy VJPs unless we build the gradient's graph
     try:
         while ready:  # the latest-made node first: all its consumers are done (see _send)
             node = heapq.heappop(ready)[1]
@@ -86,7 +86,7 @@ def _run(roots, root_grads, create_graph: bool, retain_graph: bool, capture=None
             if not retain_graph:
                 node._params = _FREED
     finally:
-        _state.grad_enabled = previous_mode
+        _state.grad_mode.enabled = previous_mode
     return capture
 
 

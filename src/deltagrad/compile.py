@@ -232,7 +232,7 @@ def _signature(args, kwargs) -> tuple:
     key = tuple(_describe(a) for a in args)
     if kwargs:
         key += tuple((name, _describe(kwargs[name])) for name in sorted(kwargs))
-    return key + (_state.grad_enabled, _state.default_dtype)
+    return key + (_state.grad_mode.enabled, _state.default_dtype)
 
 
 class _Snapshot:

@@ -143,7 +143,7 @@ def apply(prim: Primitive, args, params, conformed: bool = False) -> Tensor:
     if type(out_data) is not np.ndarray:
         out_data = np.asarray(out_data)
     out = Tensor._wrap(out_data)
-    if needs_grad and _state.grad_enabled:
+    if needs_grad and _state.grad_mode.enabled:
         out.requires_grad = True
         out._op = prim
         out._parents = args
