@@ -125,7 +125,8 @@ def _text(s, report) -> None:
     prompt = "The "
     lines, tables = [], []
     for run in runs:
-        sample = run.sample(data, prompt, 400, temperature=0.6, seed=0)
+        sample = run.sample(data, prompt, 200 if report.quick else 400, temperature=0.6,
+                            seed=0)
         fraction, count = data.word_fraction(sample)
         lines.append(f"{run.kind} ({fraction:.0%} of {count} words occur in the corpus):\n"
                      f"{prompt}{sample}")

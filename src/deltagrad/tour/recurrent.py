@@ -209,7 +209,7 @@ def _char_model(s, report) -> None:
            f"{baseline:.3f}.")
     s.figure(language.curve_figure([run], baseline), "char_lstm_curve",
              f"The LSTM's learning curve in bits per character, {language.rule(run)}.")
-    sample = run.sample(data, "The ", 600, temperature=0.6, seed=0)
+    sample = run.sample(data, "The ", 200 if report.quick else 600, temperature=0.6, seed=0)
     fraction, count = data.word_fraction(sample)
     s.text(f"Sampled at temperature 0.6 after the prompt “The ”: {fraction:.0%} of its "
            f"{count} words occur in the corpus (the first and last, possibly cut, not "
