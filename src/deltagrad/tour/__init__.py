@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import time
 
-from . import (attention, convolution, exercises, feedforward, logic, recurrent, regularisation,
-               training, worked_examples)
+from . import (attention, convolution, curves, exercises, feedforward, logic, recurrent,
+               regularisation, training, worked_examples)
 from .report import Report, Section
 
 SECTIONS = [feedforward.section, training.section, worked_examples.section,
@@ -101,9 +101,10 @@ def _intro(loads: list, quick: bool = False) -> str:
     used = " on " + " and ".join(parts) if parts else ""
     return ("Every number on this page was computed just now by deltagrad — its own "
             "backpropagation on NumPy — running the lecture notes' examples and methods"
-            f"{used}." + (" This is the --quick run: short budgets, so its training curves "
-                          "are not converged and its numbers are not the full tour's."
-                          if quick else ""))
+            f"{used}. Each experiment trains until its curve has flattened, or says why not "
+            f"({curves.RULE})." + (" This is the --quick run: short budgets, so its "
+                                   "training curves are not converged and its numbers are not "
+                                   "the full tour's." if quick else ""))
 
 
 __all__ = ["SECTIONS", "Report", "Section", "describe", "name_of", "run", "select", "title_of"]

@@ -130,10 +130,11 @@ def _text(s, report) -> None:
         fraction, count = data.word_fraction(sample)
         lines.append(f"{run.kind} ({fraction:.0%} of {count} words occur in the corpus):\n"
                      f"{prompt}{sample}")
-        ruled = sum(sample.count(c) for c in "|+-=") / len(sample)
-        if ruled > 0.1:  # the manual's ASCII tables: rules, not words
+        ink = [c for c in sample if not c.isspace()]
+        ruled = sum(c in "|+-=" for c in ink) / max(len(ink), 1)
+        if ruled > 0.2:  # the manual's ASCII tables: rules, not words
             tables.append(f"the {run.kind}'s sample has drifted into the ASCII tables of the "
-                          f"manual ({ruled:.0%} of its characters are |, +, - or =), which "
+                          f"manual ({ruled:.0%} of its printed characters are |, +, - or =), which "
                           "leaves few words to count")
     s.text("Samples at temperature 0.6 after the same prompt, with the fraction of their words "
            "(the first and last, possibly cut, not counted) that occur in the corpus"

@@ -1,32 +1,49 @@
-"""Whether a learning curve has flattened, said in words for a caption."""
+"""Whether a learning curve has flattened, said in words for a caption.
+
+A curve of errors (lower is better) has flattened when the last fifth of its run gave less
+than 2% of its whole fall: min(before) − min(last fifth) < 0.02 · (first − min). On the
+curve's own plot that is a line gone level; a curve still falling on a log scale can be flat
+by this rule, and the captions show the numbers.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-TAIL, TOL = 0.2, 0.02  # the last 20% of the run lowered the error by less than 2%: flattened
+TAIL, TOL = 0.2, 0.02
+RULE = ("a curve has flattened when the last fifth of its run gave less than 2% of its whole "
+        "fall")
 
 
 def flattened(curve) -> bool:
-    """True when the last fifth of ``curve`` (errors, lower is better) lowered its minimum by
-    less than 2% of the minimum before it."""
-    return _gain(curve) < TOL
+    """True when the last fifth of ``curve`` gave less than 2% of its whole fall.
+
+    Example:
+        >>> flattened([4.0, 2.0, 1.0, 0.5, 0.49])
+        True
+        >>> flattened([4.0, 3.0, 2.0, 1.0, 0.5])
+        False
+    """
+    return _share(curve) < TOL
 
 
-def _gain(curve) -> float:
+def _share(curve) -> float:
+    """The last fifth's share of the whole fall (inf for a curve too short or never falling)."""
     curve = np.asarray(curve, dtype=float)
     tail = max(1, int(round(TAIL * len(curve))))
     if len(curve) <= tail:
         return float("inf")
-    before, after = curve[:-tail].min(), curve[-tail:].min()
-    return float((before - after) / max(abs(before), 1e-300))
+    fall = curve[0] - curve.min()
+    if not fall > 0:
+        return float("inf")
+    return float((curve[:-tail].min() - curve[-tail:].min()) / fall)
 
 
 def note(curve, unit: str = "epochs") -> str:
-    """``"flattened: the last 20% of the epochs lowered it by 0.4%"`` or ``"not flattened:
+    """``"flattened: the last 20% of the epochs gave 0.4% of its fall"`` or ``"not flattened:
     …"``, for a caption."""
-    gain = _gain(curve)
-    if not np.isfinite(gain):
-        return "too short to judge whether it has flattened"
-    word = "flattened" if gain < TOL else "not flattened"
-    return f"{word}: the last {TAIL:.0%} of the {unit} lowered it by {max(gain, 0.0):.1%}"
+    share = _share(curve)
+    if not np.isfinite(share):
+        return "too short, or never falling, to judge whether it has flattened"
+    word = "flattened" if share < TOL else "not flattened"
+    return f"{word}: the last {TAIL:.0%} of the {unit} gave {max(share, 0.0):.1%} of its fall"

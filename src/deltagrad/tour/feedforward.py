@@ -74,15 +74,14 @@ def _trained_note(sup: list, rms: list, Ms: list, iterations: int) -> str:
     best = int(np.argmin(sup))
     text = (f" Trained from random weights by L-BFGS on 400 points of |x − π| (at most "
             f"{iterations} iterations): sup-error {sup[0]:.3f} at M = {Ms[0]}, "
-            f"{sup[best]:.3f} at M = {Ms[best]}, {sup[-1]:.3f} at M = {Ms[-1]}, always at the "
-            "kink x = π.")
+            f"{sup[best]:.3f} at M = {Ms[best]}, {sup[-1]:.3f} at M = {Ms[-1]}.")
     if sup[-1] > sup[best] and rms[-1] > rms[best]:
         text += (f" It rises again for large M because training, not the network, is the "
                  f"limit: the M = {Ms[-1]} network also fits its own training points worse "
                  f"(RMS {rms[-1]:.1e} against {rms[best]:.1e} at M = {Ms[best]}) — more "
-                 "weights, a worse-conditioned problem for the same iterations, so its curve "
-                 "has not flattened — while the bumps show that a network with error ≈ 1/M "
-                 "exists; the theorem promises existence, not that least squares finds it.")
+                 "weights, a worse-conditioned problem for the same iterations — while the "
+                 "bumps show that a network with error ≈ 1/M exists; the theorem promises "
+                 "existence, not that least squares finds it.")
     return text
 
 
