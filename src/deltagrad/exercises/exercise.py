@@ -18,6 +18,8 @@ def pretty(name: str) -> str:
         >>> pretty("dE/dw^(1)_11 = x_1 · delta^(1)_1")
         '∂E/∂w^(1)_11 = x_1 · δ^(1)_1'
     """
+    if not isinstance(name, str):
+        raise TypeError(f"pretty: name must be a string, got {type(name).__name__}")
     return name.replace("dE/d", "∂E/∂").replace("delta", "δ").replace(" new", " (new)") \
         .replace("yhat", "ŷ")
 
