@@ -7,7 +7,7 @@ import time
 
 HELP = ("run the notes' chapters in order on real data, each experiment trained until its "
         "curve flattens, and write DIR/index.html with figures (about three and a "
-        "half minutes on two cores, 206 s of CPU time; --quick: about half a minute, not "
+        "half minutes on two cores, 180 s of CPU time; --quick: about half a minute, not "
         "converged)")
 EXAMPLE = "deltagrad tour --out report/ --quick --only logic"
 
