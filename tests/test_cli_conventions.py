@@ -78,8 +78,8 @@ def test_tour_help_states_its_running_time(capsys):
     with pytest.raises(SystemExit):
         main(["tour", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    assert "--quick" in text and "about twenty seconds, well under a minute" in text \
-        and "(about a minute and a half on two cores" in text
+    assert "--quick" in text and "not converged: about half a minute" in text \
+        and "(about three and a half minutes on two cores, 180 s of CPU time" in text
 
 
 def test_logic_help_says_what_minimal_minimises(capsys):

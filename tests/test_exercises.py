@@ -601,3 +601,14 @@ def test_later_kinds_render_in_every_format(kind):
     assert set(payload["answers"]["1"]) == set(exercises[0].asked)
     assert "answer_key" not in payload
     assert json.loads(answer_key(exercises))["answer_key"]["2"] == exercises[1].answers()
+
+
+def test_pretty_writes_names_as_the_notes_do_and_refuses_non_strings():
+    """The tour writes every table, code block and caption through it, so δ and ∂E/∂w read
+    the same everywhere."""
+    from deltagrad.exercises import pretty
+
+    assert pretty("dE/dw^(1)_11 = delta^(1)_1 · x_1") == "∂E/∂w^(1)_11 = δ^(1)_1 · x_1"
+    assert pretty("yhat^(2)[1]") == "ŷ^(2)[1]"
+    with pytest.raises(TypeError, match="pretty: name must be a string, got int"):
+        pretty(5)

@@ -12,7 +12,7 @@ from deltagrad.analysis import invariance
 @pytest.fixture(scope="module")
 def result():
     with threadpool_limits(1):  # small GEMMs: one thread is faster on a loaded machine
-        return invariance.run(["mlp", "mlp+aug", "cnn"], epochs=10)
+        return invariance.run(["mlp", "mlp+aug", "cnn"], epochs=12)
 
 
 def test_the_cnn_reaches_97_percent_on_the_clean_test_set(result):
@@ -23,6 +23,19 @@ def test_under_a_two_pixel_shift_the_cnn_and_the_augmented_mlp_lose_less_than_th
     plain = result.drop("mlp", "shift 2")
     assert result.drop("cnn", "shift 2") < plain, result.table()
     assert result.drop("mlp+aug", "shift 2") < plain, result.table()
+
+
+def test_trained_to_convergence_augmentation_keeps_the_clean_accuracy_and_wins_under_shifts():
+    """§4.5.2 road 1, the tour's target: trained until their curves flatten (30 epochs plain,
+    80 augmented: each epoch shows new patterns), the augmented MLP is within 2 points of its
+    plain twin on clean digits and ≥ 30 points better under a 2-pixel shift (measured: 97.8% /
+    96.4% clean, 11.3% / 93.8% shifted)."""
+    with threadpool_limits(1):
+        r = invariance.run(["mlp", "mlp+aug"], epochs=30, augmented_epochs=80)
+    plain, augmented = r.accuracy["mlp"], r.accuracy["mlp+aug"]
+    assert augmented["clean"] >= plain["clean"] - 0.02, r.table()
+    assert augmented["shift 2"] >= plain["shift 2"] + 0.30, r.table()
+    assert r.augmented_epochs == 80 and r.epochs == 30
 
 
 def test_the_table_lists_every_condition(result):
@@ -53,3 +66,5 @@ def test_bad_arguments():
         invariance.run(["rnn"])
     with pytest.raises(ValueError, match="epochs must be a positive integer"):
         invariance.run(["mlp"], epochs=0)
+    with pytest.raises(ValueError, match="augmented_epochs must be a positive integer"):
+        invariance.run(["mlp"], augmented_epochs=2.5)

@@ -137,7 +137,8 @@ def fit_char_model(model: nn.RecurrentNetwork, vocab: CharVocabulary, train_ids,
     for _ in range(steps):
         x, t = windows(train_ids, T, rng.integers(0, len(train_ids) - T - 1, size=batch_size))
         model.zero_grad()
-        E = losses.cross_entropy(model(vocab.one_hot(x)), t, reduction="mean")
+        E = losses.cross_entropy(model(vocab.one_hot(x, model.recurrent.dtype)), t,
+                                 reduction="mean")
         E.backward()
         clip_grad_norm_(model.parameters(), clip)
         opt.step()
@@ -156,7 +157,7 @@ def bits_per_char(model: nn.RecurrentNetwork, vocab: CharVocabulary, ids, T: int
         raise ValueError(f"bits_per_char: needs more than T + 1 = {T + 1} characters")
     x, t = windows(ids, T, np.arange(n) * T)
     with no_grad():
-        E = losses.cross_entropy(model(vocab.one_hot(x)), t).item()
+        E = losses.cross_entropy(model(vocab.one_hot(x, model.recurrent.dtype)), t).item()
     return E / (n * T * np.log(2))
 
 
@@ -173,12 +174,12 @@ def sample(model: nn.RecurrentNetwork, vocab: CharVocabulary, prime: str, length
     lstm, head = model.recurrent, model.output
     state = None
     with no_grad():
-        x = vocab.one_hot(np.array(ids)[None])
+        x = vocab.one_hot(np.array(ids)[None], lstm.dtype)
         for _ in range(length):
             H, state = lstm(Tensor(x), state)
             p = head(H[:, -1]).data[0]
             logits = np.log(np.maximum(p, 1e-300)) / temperature
             q = np.exp(logits - logits.max())
             ids.append(int(rng.choice(vocab.size, p=q / q.sum())))
-            x = vocab.one_hot(np.array([[ids[-1]]]))
+            x = vocab.one_hot(np.array([[ids[-1]]]), lstm.dtype)
     return vocab.decode(ids[len(prime):])

@@ -9,11 +9,11 @@ Example:
     Exercise 1: A 2-2-1 ...
 """
 
-from .exercise import DECIMALS, TOLERANCE, Exercise
+from .exercise import DECIMALS, TOLERANCE, Exercise, pretty
 from .marking import Candidate, Mark, Marking, candidates
 from .registry import DIFFICULTIES, KINDS, Kind, check, generate, load_answers, sheet
 from .render import ANSWERS, FORMATS, render
 
 __all__ = ["ANSWERS", "DECIMALS", "DIFFICULTIES", "FORMATS", "KINDS", "TOLERANCE", "Candidate",
            "Exercise", "Kind", "Mark", "Marking", "candidates", "check", "generate",
-           "load_answers", "render", "sheet"]
+           "load_answers", "pretty", "render", "sheet"]

@@ -12,7 +12,14 @@ TOLERANCE = 5e-4  # and marked right within ±0.0005 of the exact value
 
 
 def pretty(name: str) -> str:
-    """A quantity's name for people: ``delta^(1)_2`` → ``δ^(1)_2``, ``dE/dw`` → ``∂E/∂w``."""
+    """A quantity's name for people: ``delta^(1)_2`` → ``δ^(1)_2``, ``dE/dw`` → ``∂E/∂w``.
+
+    Example:
+        >>> pretty("dE/dw^(1)_11 = x_1 · delta^(1)_1")
+        '∂E/∂w^(1)_11 = x_1 · δ^(1)_1'
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"pretty: name must be a string, got {type(name).__name__}")
     return name.replace("dE/d", "∂E/∂").replace("delta", "δ").replace(" new", " (new)") \
         .replace("yhat", "ŷ")
 

@@ -1,30 +1,31 @@
-"""The tour's section for chapter 7 and §4.5: a hand-set edge detector firing on a digit, one
-convolutional unit worked out, and the four roads to invariance compared on shifted and rotated
-digits, with a CNN's learned filters and feature maps."""
+"""Chapter 7, convolutional networks: hand-set edge detectors firing on a digit, one
+convolutional unit worked out, and the learned filters and feature maps of the CNN trained in
+chapter 4's invariance experiment."""
 
 from __future__ import annotations
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 import deltagrad as dg
 from deltagrad.analysis import invariance
 from deltagrad.data import filters
-from deltagrad.plot import plot_image_grid, plot_invariance
+from deltagrad.exercises import pretty
+from deltagrad.plot import plot_image_grid
+
+from deltagrad.tour import regularisation
+
+TITLE = "7 Convolutional networks"
 
 
 def section(report) -> None:
-    s = report.section("Convolutional networks and the four roads to invariance",
-                       "chapters 4 (§4.5) and 7")
+    s = report.section(TITLE, "chapter 7")
     (_, _), (X_test, y_test) = invariance.padded_digits()
     digit = X_test[0]
+    s.heading("7.2 Feature detectors, set by hand")
     _edge_detectors(s, digit, int(y_test[0]))
     _one_unit(s, digit)
-    with threadpool_limits(1):  # small matrix products: one BLAS thread is the fastest
-        result = invariance.run(epochs=3 if report.quick else 20,
-                                train_size=400 if report.quick else None)
-    _experiment(s, result)
-    _learned_filters(s, result.models["cnn"], digit)
+    s.heading("Feature detectors a CNN learned (§7.2 at work)")
+    _learned_filters(s, regularisation.invariance_result(report).models["cnn"], digit)
 
 
 def _edge_detectors(s, digit: np.ndarray, label: int) -> None:
@@ -48,22 +49,7 @@ def _one_unit(s, digit: np.ndarray) -> None:
     j, k = np.unravel_index(int(np.argmax(z)), z.shape)
     s.text("One unit of that feature map, the strongest, worked out as eq. 7.3 writes it "
            "(a and z from the engine; the products summed plus w₀ give the same a):")
-    s.code(dg.explain.conv_unit(detector, digit, int(j), int(k)).to_text(precision=4))
-
-
-def _experiment(s, result) -> None:
-    s.text(f"§4.5.2 on real digits padded to 12×12: six classifiers trained {result.epochs} "
-           f"epochs (Adam) on {result.train_size} digits, then tested on the 360 test digits "
-           "and on shifted and rotated copies. mlp+aug and cnn+aug see each pattern shifted "
-           "(≤ 2 px) and rotated (≤ 15°) afresh at every presentation; mlp+tangent penalises "
-           "the exact J·τ for shifts and rotation; hu sees only Hu's seven moments.")
-    s.table(["model"] + list(invariance.CONDITIONS),
-            [[name] + [f"{100 * acc[c]:.1f}%" for c in invariance.CONDITIONS]
-             for name, acc in result.accuracy.items()],
-            caption="Test accuracy, clean and under shifts (mean of four directions) and "
-                    "rotations (mean of both senses)")
-    s.figure(plot_invariance(result), "invariance",
-             "Accuracy against shift and rotation for the four roads to invariance")
+    s.code(pretty(dg.explain.conv_unit(detector, digit, int(j), int(k)).to_text(precision=4)))
 
 
 def _learned_filters(s, cnn, digit: np.ndarray) -> None:
@@ -71,9 +57,10 @@ def _learned_filters(s, cnn, digit: np.ndarray) -> None:
     with dg.no_grad():
         maps = cnn[1](conv(digit[None])).data[0]
     kernels = conv.weight.data[:, 0]
-    s.text("The CNN's first layer learned its own detectors; each feature map is one kernel "
-           "slid over the digit (shared weights), so moving the digit moves the map "
-           "(equivariance) and the pooling that follows forgives small moves.")
+    s.text("The CNN of §4.5's experiment (chapter 4) learned its own first-layer detectors; "
+           "each feature map is one kernel slid over the digit (shared weights), so moving "
+           "the digit moves the map (equivariance) and the pooling that follows forgives "
+           "small moves.")
     s.figure(plot_image_grid({
         "kernels": [(f"K{f + 1}", kernels[f]) for f in range(len(kernels))],
         "feature maps": [(f"z{f + 1}", maps[f]) for f in range(len(maps))]}),

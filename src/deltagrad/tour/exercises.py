@@ -1,16 +1,19 @@
-"""The tour's section for §3.4 and chapters 5–6 as practice: one freshly generated exercise
-with its worked solution, and the check mode naming a planted mistake."""
+"""Exercises, §3.4 and chapters 5–6 as practice: one freshly generated exercise with its
+worked solution, and the check mode naming a planted mistake."""
 
 from __future__ import annotations
 
 from deltagrad.exercises import check, generate, render
+from deltagrad.exercises import pretty
 
 SEED = 7
 
 
+TITLE = "Exercises: fresh practice questions with worked solutions"
+
+
 def section(report) -> None:
-    s = report.section("Exercises: fresh practice questions with worked solutions",
-                       "chapters 3 (§3.4), 5–6")
+    s = report.section(TITLE, "chapters 3 (§3.4), 5–6")
     s.text("The notes end chapter 3 with three practice questions; `deltagrad exercises` "
            "writes as many more as wanted — hand-sized numbers, no saturated unit, no δ that "
            "is zero, no ties — each with its full solution from the tracer. This one is "
@@ -20,7 +23,7 @@ def section(report) -> None:
     question = render([exercise], "markdown", "none")
     s.code(question[question.index("## Exercise"):])
     s.text("Its worked solution, every number from the engine:")
-    s.code(exercise.solution.to_text())
+    s.code(pretty(exercise.solution.to_text()))
     answers = {key: round(value, 4) for key, value in exercise.answers().items()}
     hidden = exercise.network["hidden"]
     wrong = {"tanh": lambda z: z * (1 - z), "sigmoid": lambda z: 1 - z * z}[hidden]

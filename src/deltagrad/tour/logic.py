@@ -1,4 +1,4 @@
-"""The tour's section for chapters 5–6: gates, XOR, the DNF construction, separability,
+"""Chapters 5–6, logic with perceptrons: gates, XOR, the DNF construction, separability,
 the compiler and learning."""
 
 from __future__ import annotations
@@ -11,8 +11,12 @@ from deltagrad.logic import (all_functions, compile, from_truth_table, gate,
                              train_smooth, truth_table_inputs, verify)
 
 
+TITLE = "5–6 Logic with perceptrons"
+
+
 def section(report) -> None:
-    s = report.section("Logic with perceptrons", "chapters 5–6")
+    s = report.section(TITLE, "chapters 5–6")
+    s.heading("5.2–5.3 Gates and XOR")
     rows = []
     for name in ("and", "or", "nand", "nor"):
         net = gate(name)
@@ -26,6 +30,7 @@ def section(report) -> None:
     s.text("XOR is not linearly separable (Remark 5.1); (OR, NAND) → AND computes it. "
            "The verification list of §5.3 for x = (1, 1):")
     s.code(trace(gate("xor"), [1, 1]).to_text())
+    s.heading("6.1–6.3 Composing and generalising")
     parity = from_truth_table(lambda a, b, c: a ^ b ^ c, n=3)
     s.text("§6.3.3: the DNF network of 3-input parity, one minterm neuron per true row:")
     s.code(parity.describe())

@@ -1,6 +1,6 @@
-"""The tour's section for chapters 8–10: the §9.3 BPTT solution, the unfolded graph, vanishing
-and exploding Jacobian products, an LSTM against a plain RNN on the adding problem, and text
-sampled from a character-level LSTM trained on Python's own reference manual."""
+"""Chapters 8–10, recurrent networks: the §9.3 BPTT solution, the unfolded graph, vanishing
+and exploding Jacobian products, an LSTM against a plain RNN on the adding problem, and a
+character-level LSTM trained on Python's own reference manual until its curve flattens."""
 
 from __future__ import annotations
 
@@ -11,10 +11,18 @@ from deltagrad import nn
 from deltagrad.analysis import state_jacobians
 from deltagrad.data import adding_problem
 from deltagrad.data import text as corpus
+from deltagrad.exercises import pretty
+
+from deltagrad.tour import curves as curve_notes
+from deltagrad.tour import language
+
+
+TITLE = "8–10 Recurrent networks: BPTT, vanishing gradients, LSTM"
 
 
 def section(report) -> None:
-    s = report.section("Recurrent networks: BPTT, vanishing gradients, LSTM", "chapters 8–10")
+    s = report.section(TITLE, "chapters 8–10")
+    s.heading("8.3 and 9.3 Backpropagation through time")
     rnn, out = _notes_rnn()
     xs, ys = np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([[0.5], [0.9]])
     sol = dg.explain.bptt(rnn, out, xs, ys, lr=0.1)
@@ -22,7 +30,7 @@ def section(report) -> None:
             "delta_h^(2)[1]", "delta_h^(2)[2]", "delta_h^(1)[1]", "delta_h^(1)[2]",
             "dE/dW_hh[1,1]", "dE/dW_hh[1,2]", "dE/dW_hy[1,1]", "dE/db_y[1]",
             "W_hh[1,1] new", "W_hy[1,2] new"]
-    s.table(["quantity", "value"], [[k, f"{sol[k]:.6f}"] for k in keys],
+    s.table(["quantity", "value"], [[pretty(k), f"{sol[k]:.6f}"] for k in keys],
             caption="§9.3 by dg.explain.bptt (deltagrad explain rnn-spec.json prints every "
                     "line with its working). The notes print E = 0.025348 from rounded "
                     "intermediates; unrounded it is 0.025396.")
@@ -30,6 +38,7 @@ def section(report) -> None:
              "§8.3.2: the 2-2-1 RNN of §9.3 unfolded for T = 3 (a third step x⁽³⁾ = [1, 1], "
              "y⁽³⁾ = 0.7 added). Every value is the engine's; the same W_xh, W_hh, W_hy "
              "serve every step, so their gradients are sums over t (eq. 8.10).")
+    s.heading("9.4–10.1 Vanishing gradients and the gated cell")
     trained = _adding(s, report.quick)
     figure, kept, lost, T = _jacobian_figure(trained)
     s.figure(figure, "jacobian_norms",
@@ -42,7 +51,8 @@ def section(report) -> None:
              f"state, through h and C, still has norm {kept:.2g} (dotted: the forget-gate product "
              f"alone); for the tanh RNN trained alongside it on the same data it is {lost:.2g}. "
              "A GRU at initialisation, for comparison, on the same sequence.")
-    _char_model(s, report.quick)
+    s.heading("A character-level language model (chapters 9–10 at work)")
+    _char_model(s, report)
 
 
 def _notes_rnn():
@@ -136,8 +146,10 @@ def _adding(s, quick: bool):
     s.figure(fig, "adding_problem",
              f"Hochreiter & Schmidhuber's adding problem{shortened}: sum the two marked "
              f"numbers of a sequence of {T}. Same data, budget and optimiser (Adam, clipping "
-             f"at θ = 1, eq. 9.21): the LSTM reaches test MSE {curves['LSTM'][-1]:.4f}, the "
-             f"plain RNN {curves['RNN'][-1]:.4f}.")
+             f"at θ = 1, eq. 9.21, the rate cut fivefold for the last 4 epochs): the LSTM "
+             f"reaches test MSE {curves['LSTM'][-1]:.4f} "
+             f"({curve_notes.note(curves['LSTM'])}), the plain RNN {curves['RNN'][-1]:.4f} "
+             f"({curve_notes.note(curves['RNN'])}).")
     return models["LSTM"], test.X[0], models["RNN"]
 
 
@@ -187,20 +199,28 @@ def _jacobian_figure(trained):
     return fig, float(J.norms[0]), float(rnn.norms[0]), len(cells)
 
 
-def _char_model(s, quick: bool) -> None:
-    vocab, train, test = corpus.split_corpus(corpus.load_corpus())
-    hidden, steps = (32, 40) if quick else (64, 250)
-    model = corpus.char_model(vocab.size, hidden_size=hidden, rng=0)
-    curve = corpus.fit_char_model(model, vocab, train, steps=steps, T=50, batch_size=32,
-                                  lr=0.01, time_budget=8 if quick else 30)
-    held_out = corpus.bits_per_char(model, vocab, test[:20_000])
-    baseline = corpus.unigram_bits_per_char(train, test, vocab.size)
-    sample = corpus.sample(model, vocab, "The ", 300, temperature=0.6, seed=0)
-    shortened = "; --quick: a small model and at most 8 s of training" if quick else ""
-    s.text(f"A character-level LSTM ({hidden} units, {len(curve)} Adam steps of 32 windows "
-           f"of 50 characters{shortened}) on the Python Language Reference topics that ship "
-           f"with Python ({len(train) + len(test):,} characters, {vocab.size} distinct): "
-           f"{held_out:.3f} bits per character on the held-out last 10%, against "
-           f"{baseline:.3f} for character frequencies alone. Sampled at temperature 0.6 after "
-           f"the prompt “The ”:")
+def _char_model(s, report) -> None:
+    data = language.corpus_of(report)
+    run = language.lstm_run(report)
+    baseline = corpus.unigram_bits_per_char(data.train, data.test, data.vocab.size)
+    shortened = (f"; --quick stops after {language.STEP_CAP[True]} updates, far from "
+                 "converged" if report.quick
+                 else "")
+    s.text(f"A character-level LSTM (`data.text.char_model`'s architecture, 128 units, "
+           f"float32) on the Python Language Reference topics that ship with Python "
+           f"({len(data.train):,} training characters, {data.vocab.size} distinct), trained by "
+           f"Adam (learning rate 0.01, gradients clipped at norm 1, eq. 9.21) on random "
+           f"windows of {language.CONTEXT} characters until its validation curve flattens: "
+           f"every {language.CHECK} updates it is scored on {len(data.validation):,} "
+           f"validation characters; the first time the gain is under {language.TOL} bits the "
+           f"learning rate drops tenfold, the second time training stops{shortened}. "
+           f"{language.describe(run, data)}; character frequencies alone give "
+           f"{baseline:.3f}.")
+    s.figure(language.curve_figure([run], baseline), "char_lstm_curve",
+             f"The LSTM's learning curve in bits per character, {language.rule(run)}.")
+    sample = run.sample(data, "The ", 200 if report.quick else 600, temperature=0.6, seed=0)
+    fraction, count = data.word_fraction(sample)
+    s.text(f"Sampled at temperature 0.6 after the prompt “The ”: {fraction:.0%} of its "
+           f"{count} words occur in the corpus (the first and last, possibly cut, not "
+           "counted):")
     s.code("The " + sample)

@@ -20,6 +20,19 @@ class Section:
         """The chapters, and the running time once known: ``"chapters 2–3 · 12.3 s"``."""
         return self.chapters + ("" if self.seconds is None else f" · {self.seconds:.1f} s")
 
+    def heading(self, title: str) -> None:
+        """A numbered subsection (``"2.1 The error functions …"``), listed in the contents."""
+        self.blocks.append(("h3", title, f"{self.anchor}-{len(self.headings) + 1}"))
+
+    @property
+    def headings(self) -> list:
+        """``(title, anchor)`` of each subsection, in order."""
+        return [(b[1], b[2]) for b in self.blocks if b[0] == "h3"]
+
+    @property
+    def anchor(self) -> str:
+        return f"s{self.report.sections.index(self)}"
+
     def text(self, paragraph: str) -> None:
         self.blocks.append(("p", paragraph))
 
@@ -59,6 +72,7 @@ class Report:
 
     def __init__(self, out: str, quick: bool = False):
         self.out, self.quick, self.sections = out, quick, []
+        self.cache = {}  # results one section computes and a later one shows again
         os.makedirs(os.path.join(out, "figures"), exist_ok=True)
 
     def section(self, title: str, chapters: str) -> Section:
@@ -76,13 +90,12 @@ class Report:
 
     def _html(self, title, intro, footer) -> str:
         parts = [f"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                  f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>",
-                 f"<h1>{html.escape(title)}</h1>", f"<p>{_inline_html(intro)}</p>", "<ul>"]
-        parts += [f'<li><a href="#s{i}">{html.escape(s.title)}</a> ({html.escape(s.subtitle)})'
-                  f"</li>" for i, s in enumerate(self.sections)]
-        parts.append("</ul>")
-        for i, section in enumerate(self.sections):
-            parts.append(f'<h2 id="s{i}">{html.escape(section.title)} '
+                 f"<h1>{html.escape(title)}</h1>", f"<p>{_inline_html(intro)}</p>",
+                 "<nav><h2>Contents</h2>", _html_contents(self.sections), "</nav>"]
+        for section in self.sections:
+            parts.append(f'<h2 id="{section.anchor}">{html.escape(section.title)} '
                          f'<small>{html.escape(section.subtitle)}</small></h2>')
             for block in section.blocks:
                 parts.append(_html_block(block))
@@ -90,7 +103,11 @@ class Report:
         return "\n".join(parts)
 
     def _markdown(self, title, intro, footer) -> str:
-        lines = [f"# {title}", "", intro, ""]
+        lines = [f"# {title}", "", intro, "", "## Contents", ""]
+        for section in self.sections:
+            lines.append(f"- {_markdown_text(section.title)} ({section.subtitle})")
+            lines += [f"  - {_markdown_text(h)}" for h, _ in section.headings]
+        lines.append("")
         for section in self.sections:
             lines += [f"## {section.title} ({section.subtitle})", ""]
             for block in section.blocks:
@@ -98,8 +115,22 @@ class Report:
         return "\n".join(lines + [footer, ""])
 
 
+def _html_contents(sections) -> str:
+    """The table of contents: each section, and under it its numbered subsections."""
+    items = []
+    for section in sections:
+        sub = "".join(f'<li><a href="#{anchor}">{html.escape(h)}</a></li>'
+                      for h, anchor in section.headings)
+        items.append(f'<li><a href="#{section.anchor}">{html.escape(section.title)}</a> '
+                     f"({html.escape(section.subtitle)})" + (f"<ul>{sub}</ul>" if sub else "")
+                     + "</li>")
+    return "<ul>" + "".join(items) + "</ul>"
+
+
 def _html_block(block) -> str:
     kind = block[0]
+    if kind == "h3":
+        return f'<h3 id="{block[2]}">{html.escape(block[1])}</h3>'
     if kind == "p":
         return f"<p>{_inline_html(block[1])}</p>"
     if kind == "pre":
@@ -112,11 +143,14 @@ def _html_block(block) -> str:
     body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
                    for row in rows)
     cap = f"<caption>{_inline_html(caption)}</caption>" if caption else ""
-    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return (f'<div class="wide"><table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody>'
+            "</table></div>")
 
 
 def _markdown_block(block) -> list:
     kind = block[0]
+    if kind == "h3":
+        return [f"### {_markdown_text(block[1])}"]
     if kind == "p":
         return [block[1]]
     if kind == "pre":
@@ -159,7 +193,10 @@ h2 small { color: #777; font-weight: normal; }
 table { border-collapse: collapse; margin: 1rem 0; font-size: 0.9rem; }
 th, td { border: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: right; }
 th { background: #f4f4f4; } caption { caption-side: top; text-align: left; color: #555; }
-pre { background: #f7f7f7; padding: 0.8rem; overflow-x: auto; font-size: 0.8rem; }
+pre { background: #f7f7f7; padding: 0.8rem; font-size: 0.8rem; max-width: 100%;
+      box-sizing: border-box; white-space: pre-wrap; overflow-wrap: anywhere; }
+.wide { overflow-x: auto; max-width: 100%; } nav ul { margin: 0.2rem 0; }
+h3 { margin-top: 1.8rem; }
 figure { margin: 1rem 0; } img { max-width: 100%; } figcaption { color: #555; font-size: 0.9rem; }
 footer { margin-top: 3rem; color: #777; font-size: 0.85rem; }
 """

@@ -1,24 +1,24 @@
-"""The tour's section for chapters 2–3: the worked example of §2.1.3 and the practice
-questions of §3.4, solved by the tracer; then backpropagation at work on real data."""
+"""Chapter 3, error backpropagation: the practice questions of §3.4 solved by the tracer,
+one worked in full, then backpropagation at work on real digits in float64 and float32."""
 
 from __future__ import annotations
 
 import deltagrad as dg
 from deltagrad.data import load_digits_split
+from deltagrad.exercises import pretty
 from deltagrad.explain import backprop_program, question
+
+from deltagrad.tour import curves
+
+TITLE = "3 Error backpropagation"
 
 
 def section(report) -> None:
-    s = report.section("Worked examples: forward pass, backpropagation, practice questions",
-                       "chapters 2–3")
+    s = report.section(TITLE, "chapter 3")
+    s.heading("3.1–3.4 The rules at work: the practice questions")
     s.text("The tracer `deltagrad.explain` shows every a, z, δ and gradient the way the notes "
-           "do, with the engine's own numbers (retained gradients of the pre-activations).")
-    example = question("2.1.3").to_dict()
-    s.table(["quantity", "deltagrad", "notes"],
-            [["a^(1)_1", example["a^(1)_1"], "0.1"], ["z^(1)_1", example["z^(1)_1"], "0.09967"],
-             ["y_1", example["y_1"], "0.450"],
-             ["E", example["E"], "0.7985 (from y rounded to 0.450)"]],
-            caption="§2.1.3: binary classification, one pattern")
+           "do (δ^(l)_j = ∂E/∂a^(l)_j, Rules 1–3 of §3.3), with the engine's own numbers "
+           "(retained gradients of the pre-activations).")
     rows = []
     for number, keys in ((1, ["y_1", "E", "delta^(2)_1", "delta^(1)_1", "delta^(1)_2",
                               "dE/dw^(2)_11", "dE/dw^(1)_11"]),
@@ -26,16 +26,17 @@ def section(report) -> None:
                               "dE/dw^(1)_12", "dE/dw^(1)_21", "dE/dw^(1)_22"]),
                          (3, ["delta^(1)_2", "dE/dw^(1)_21"])):
         values = question(number).to_dict()
-        rows += [[f"Q{number}", key, values[key]] for key in keys]
+        rows += [[f"Q{number}", pretty(key), values[key]] for key in keys]
     s.table(["question", "quantity", "value"], rows,
             caption="§3.4 practice questions, answered (the notes leave them 'to be compiled')")
     s.text("The full working of practice question 1, with one gradient-descent step "
            "(η = 0.1), as `deltagrad explain --question 1 --lr 0.1` prints it:")
-    s.code(question(1, lr=0.1).to_text())
-    backprop_as_code(s)
+    s.code(pretty(question(1, lr=0.1).to_text()))
     s.text("To step through these numbers unit by unit on a network diagram, and train it live, "
            "run `deltagrad playground` and open the address it prints (a static page cannot "
            "run it).")
+    backprop_as_code(s)
+    s.heading("Backpropagation on real data (chapter 3 at work)")
     _digits(s, report.quick)
 
 
@@ -52,15 +53,16 @@ def backprop_as_code(s) -> None:
 
 
 def _digits(s, quick: bool) -> None:
-    epochs = 10 if quick else 30
+    epochs = 10 if quick else 60
     rows = []
     (X, labels), (X_test, labels_test) = load_digits_split()
     for dtype in ("float64", "float32"):
         net = dg.nn.MLP("64-128-10", hidden="tanh", output="softmax", rng=0, dtype=dtype)
-        dg.fit(net, X, labels, loss="cross_entropy", optimizer="sgd", lr=0.01, epochs=epochs,
-               batch_size=32, seed=0, progress=False)
-        rows.append([dtype, epochs, f"{dg.accuracy(net, X_test, labels_test):.4f}"])
-    s.table(["dtype", "epochs", "test accuracy"], rows,
+        h = dg.fit(net, X, labels, loss="cross_entropy", optimizer="sgd", lr=0.01,
+                   epochs=epochs, batch_size=32, seed=0, progress=False)
+        rows.append([dtype, epochs, f"{dg.accuracy(net, X_test, labels_test):.4f}",
+                     curves.note(h.error)])
+    s.table(["dtype", "epochs", "test accuracy", "training error curve"], rows,
             caption="Backpropagation on real data: a 64-128-10 tanh MLP with softmax "
                     "cross-entropy on scikit-learn's digits (1,437 / 360), minibatch SGD "
                     "(batch 32, η = 0.01)")
