@@ -36,6 +36,19 @@ def _image_input(layer: Module, x, channels: int | None = None, dtype=None) -> T
     return x
 
 
+def init_kernels(layer: Module, rng=None) -> None:
+    """A conv layer's (F, C, *k) kernels uniform in (−r, r), r = √(6/fan_in) (He, ``init="he"``)
+    or √(6/(fan_in+fan_out)) (Glorot), fan_in = C·∏k, fan_out = F·∏k; its biases 0."""
+    rng = _state.get_rng(rng)
+    area = int(np.prod(layer.weight.shape[2:]))
+    fan_in, fan_out = layer.in_channels * area, layer.out_channels * area
+    limit = np.sqrt(6.0 / fan_in) if layer.init == "he" else np.sqrt(6.0 / (fan_in + fan_out))
+    layer.weight.data = rng.uniform(-limit, limit, size=layer.weight.shape).astype(
+        layer.weight.dtype)
+    if layer.bias is not None:
+        layer.bias.data = np.zeros_like(layer.bias.data)
+
+
 @savable()
 class Conv2d(Module):
     """A convolutional layer: F feature maps, each one kernel K slid over the image (eq. 7.3).
@@ -78,15 +91,7 @@ class Conv2d(Module):
         self.reset_parameters(rng)
 
     def reset_parameters(self, rng=None) -> None:
-        """Uniform(−r, r) kernels, r = √(6/fan_in) (He) or √(6/(fan_in+fan_out)) (Glorot)."""
-        rng = _state.get_rng(rng)
-        area = self.kernel_size[0] * self.kernel_size[1]
-        fan_in, fan_out = self.in_channels * area, self.out_channels * area
-        limit = np.sqrt(6.0 / fan_in) if self.init == "he" else np.sqrt(6.0 / (fan_in + fan_out))
-        self.weight.data = rng.uniform(-limit, limit, size=self.weight.shape).astype(
-            self.weight.dtype)
-        if self.bias is not None:
-            self.bias.data = np.zeros_like(self.bias.data)
+        init_kernels(self, rng)
 
     def forward(self, x) -> Tensor:
         x = _image_input(self, x, self.in_channels, self.weight.dtype)

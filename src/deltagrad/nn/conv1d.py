@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _state, ops
+from .. import ops
 from .. import _validate as check
 from ..ops.conv1d import check_length, signals, single
 from ..tensor import Tensor
+from .conv import init_kernels
 from .linear import INITS
 from .module import Module, Parameter, layer_input, layer_name
 from .registry import positive, savable
@@ -67,18 +68,12 @@ class Conv1d(Module):
         self.reset_parameters(rng)
 
     def reset_parameters(self, rng=None) -> None:
-        """Uniform(−r, r) kernels, r = √(6/fan_in) (He) or √(6/(fan_in+fan_out)) (Glorot)."""
-        rng = _state.get_rng(rng)
-        fan_in, fan_out = self.in_channels * self.kernel_size, self.out_channels * self.kernel_size
-        limit = np.sqrt(6.0 / fan_in) if self.init == "he" else np.sqrt(6.0 / (fan_in + fan_out))
-        self.weight.data = rng.uniform(-limit, limit, size=self.weight.shape).astype(
-            self.weight.dtype)
-        if self.bias is not None:
-            self.bias.data = np.zeros_like(self.bias.data)
+        """Uniform kernels (He or Glorot, as :class:`Conv2d`), zero biases."""
+        init_kernels(self, rng)
 
     def forward(self, x) -> Tensor:
         x = _signal_input(self, x, self.in_channels, self.weight.dtype)
-        check_length(x.shape[2], self.kernel_size, self.padding, repr(self))
+        check_length(x.shape[2], self.kernel_size, self.padding, layer_name(self))
         return ops.conv1d(x, self.weight, self.bias, stride=self.stride, padding=self.padding)
 
     def extra_repr(self) -> str:
@@ -126,7 +121,7 @@ class _Pool1d(Module):
 
     def forward(self, x) -> Tensor:
         x = _signal_input(self, x)
-        check_length(x.shape[2], self.kernel_size, self.padding, repr(self))
+        check_length(x.shape[2], self.kernel_size, self.padding, layer_name(self))
         return type(self).function(x, self.kernel_size, self.stride, self.padding)
 
     def extra_repr(self) -> str:
