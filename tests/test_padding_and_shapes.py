@@ -128,3 +128,27 @@ def test_layer_norm_refuses_a_last_axis_of_the_wrong_size_naming_itself():
     with pytest.raises(ValueError, match=r"LayerNorm\(5, eps=1e-05\): expects inputs ending in "
                                          r"\(5,\), got shape \(4,\)"):
         nn.LayerNorm(5)(np.ones(4))
+
+
+@pytest.mark.parametrize("options", [{"mask": True}, {"ignore_index": -100},
+                                     {"mask": True, "ignore_index": -100},
+                                     {"mask": True, "label_smoothing": 0.1}, {}])
+def test_a_mean_over_sequence_labels_divides_by_the_labels_that_count_as_pytorch(options):
+    """reduction="mean" divides by the real, not ignored labels (14 of 4·5 here) — as
+    torch.nn.functional.cross_entropy with ignore_index=-100 — whether the padding is given
+    as mask=, as −100 labels, or both (it divided by N = 4 with a mask, by N·T = 20 with both)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(4, 5, 3))
+    labels = rng.integers(0, 3, size=(4, 5))
+    mask = np.ones((4, 5), bool)
+    mask[1, 3:] = False
+    mask[2, 1:] = False
+    padded = np.where(mask, labels, -100) if options else labels
+    kwargs = {k: (mask if k == "mask" else v) for k, v in options.items()}
+    ours = dg.losses.cross_entropy(dg.nn.softmax(dg.tensor(logits)), padded, reduction="mean",
+                                   **kwargs).item()
+    theirs = torch.nn.functional.cross_entropy(
+        torch.tensor(logits).permute(0, 2, 1), torch.tensor(padded), ignore_index=-100,
+        label_smoothing=options.get("label_smoothing", 0.0)).item()
+    assert ours == pytest.approx(theirs, rel=1e-13)

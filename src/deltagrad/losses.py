@@ -311,8 +311,8 @@ def cross_entropy(y, t, reduction: str = "sum", sample_weight=None,
         t: integer labels ``(N,)`` in 0 … K−1, or one-hot / probability targets ``(N, K)``
             (soft targets get a gradient when they require one); for sequences y
             ``(N, T, K)``, labels ``(N, T)`` or targets ``(N, T, K)``.
-        reduction: ``"sum"`` (the notes' E), ``"mean"`` (divided by N, or by the number of
-            labels not ignored) or ``"none"`` (the vector of E_n, shape ``(N,)``).
+        reduction: ``"sum"`` (the notes' E), ``"mean"`` (divided by the number of labels that
+            count, as PyTorch: N, or N·T for sequences, less the ignored and the masked) or ``"none"`` (the vector of E_n, shape ``(N,)``).
         label_smoothing: ε in [0, 1]: the targets become (1 − ε) t + ε/K (as PyTorch).
         ignore_index: a label whose patterns contribute nothing (labels only, as PyTorch).
         mask: ``(N, T)`` booleans for a padded batch of sequences, False at padded steps:
@@ -361,8 +361,9 @@ def cross_entropy(y, t, reduction: str = "sum", sample_weight=None,
         p = ops.where(y.data < _PROBABILITY_FLOOR, _PROBABILITY_FLOOR, y)
         terms = -(t * ops.log(p))
         E = (terms if s is None else terms * s).sum(axis=-1 if per_pattern else None)
-    if reduction == "mean" and keep is not None:
-        return E / max(int(keep.sum()), 1)  # all ignored: 0 (PyTorch: NaN)
+    if reduction == "mean" and labels and (keep is not None or mask is not None or y.ndim > 2):
+        m = None if mask is None else step_mask(mask, y, "cross_entropy")
+        return E / Tensor._wrap(_labels_counted(t_data.shape, keep, m, y.dtype))
     return E if per_pattern else _reduce(E, y, reduction, "cross_entropy")
 
 
@@ -387,9 +388,31 @@ def _drop_ignored(labels: np.ndarray, ignore_index, dtype):
         return labels, None
     if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
         raise TypeError(f"cross_entropy: ignore_index must be an int, got {ignore_index!r}")
-    ignored = labels == ignore_index
-    keep = (~ignored).astype(dtype)[..., None]
-    return np.where(ignored, 0, labels), keep
+    return _ignored_cleared(labels, ignore_index), _kept(labels, ignore_index, dtype)
+
+
+# made from the step's labels: a compiled step makes them at every replay (ops.base.recorded)
+@ops.base.recorded
+def _ignored_cleared(labels, ignore_index):
+    return np.where(labels == ignore_index, 0, labels)
+
+
+@ops.base.recorded
+def _kept(labels, ignore_index, dtype):
+    return (labels != ignore_index).astype(dtype)[..., None]
+
+
+@ops.base.recorded
+def _labels_counted(shape: tuple, keep, m, dtype) -> np.ndarray:
+    """How many labels a mean divides by, as PyTorch's: every label of ``shape`` ((N,) or
+    (N, T)) less the ignored (``keep``) and the padded (``m``) ones; 1 when none counts (E is
+    then 0; PyTorch gives NaN)."""
+    counted = np.ones(shape, dtype=bool)
+    if keep is not None:
+        counted &= keep[..., 0] != 0
+    if m is not None:
+        counted &= m != 0
+    return np.array(max(int(counted.sum()), 1), dtype=dtype)
 
 
 def _smoothed(t: Tensor, label_smoothing, num_classes: int) -> Tensor:
