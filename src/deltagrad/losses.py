@@ -312,7 +312,8 @@ def cross_entropy(y, t, reduction: str = "sum", sample_weight=None,
             (soft targets get a gradient when they require one); for sequences y
             ``(N, T, K)``, labels ``(N, T)`` or targets ``(N, T, K)``.
         reduction: ``"sum"`` (the notes' E), ``"mean"`` (divided by the number of labels that
-            count, as PyTorch: N, or N·T for sequences, less the ignored and the masked) or ``"none"`` (the vector of E_n, shape ``(N,)``).
+            count, as PyTorch: N, or N·T for sequences, less the ignored and the masked) or
+            ``"none"`` (the vector of E_n, shape ``(N,)``).
         label_smoothing: ε in [0, 1]: the targets become (1 − ε) t + ε/K (as PyTorch).
         ignore_index: a label whose patterns contribute nothing (labels only, as PyTorch).
         mask: ``(N, T)`` booleans for a padded batch of sequences, False at padded steps:
