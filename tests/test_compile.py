@@ -567,3 +567,39 @@ def test_masks_that_agree_in_the_recordings_and_differ_later_are_read_at_every_r
     assert step.fallback_reason is None and step.replays >= 10, step
     assert np.all(np.isfinite(eager_errors))
     _assert_same_state(eager, model, eager_errors, errors)
+
+
+@pytest.mark.parametrize("inside", ["schedule", "clip", "lr"])
+def test_work_a_replay_would_skip_makes_the_step_run_eagerly_with_one_warning(inside):
+    """A schedule stepped, gradients clipped or the learning rate changed inside the step are
+    not recorded primitives: the step runs eagerly (one CompileWarning naming the cause), so
+    its results equal eager's — found by a new-user review, where the replay had kept the
+    first learning rate for ever and skipped the clipping."""
+    rng = np.random.default_rng(0)
+    X, T = rng.normal(size=(32, 4)) * 3, np.eye(3)[rng.integers(0, 3, 32)]
+
+    def run(compiled):
+        net = nn.MLP("4-8-3", hidden="tanh", output="softmax", rng=0)
+        opt = dg.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+        sched = dg.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.05, total_steps=20)
+
+        def fn(x, t):
+            opt.zero_grad()
+            E = dg.losses.cross_entropy(net(x), t)
+            E.backward()
+            if inside == "clip":
+                nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            if inside == "lr":
+                opt.lr = opt.lr * 0.5
+            opt.step()
+            if inside == "schedule":
+                sched.step()
+            return E
+        step = dg.compile(fn) if compiled else fn
+        errors = [step(X, T).item() for _ in range(6)]
+        return errors, opt.lr, step
+    eager_errors, eager_lr, _ = run(False)
+    with pytest.warns(dg.CompileWarning, match={"schedule": "schedule", "clip": "clips",
+                                                "lr": "changes the optimiser's lr"}[inside]):
+        errors, lr, step = run(True)
+    assert errors == eager_errors and lr == eager_lr and step.replays == 0

@@ -22,6 +22,14 @@ tensor's value while recording makes the function run eagerly, so do two recordi
 differ, and ``dg.compile(fn, verify=k)`` compares every k-th replay with an eager run and
 raises :class:`ReplayMismatch` at the first difference. Past ``cache_size``
 signatures the function runs eagerly with one :class:`CompileWarning`.
+
+A replay runs only what was recorded: primitives, ``recorded`` sources, backward passes and
+the optimisers' and modules' ``step``/``zero_grad``. Work the library would skip is refused
+while recording (the step then runs eagerly, with one warning): a learning-rate schedule
+stepped, gradients clipped, or an optimiser's hyperparameter changed inside the step — do these
+outside it. Plain Python side effects inside the step (a counter, a print, appending to a
+list) happen only while recording, as under ``torch.compile`` or ``jax.jit``: keep them
+outside the compiled function.
 """
 
 from __future__ import annotations

@@ -15,13 +15,18 @@ import sys
 import numpy as np
 
 from . import _state
+from .nn import utils as nn_utils
 from .nn.module import Module
 from .ops.base import Saved
+from .optim.lr_scheduler import LRScheduler
 from .optim.optimizer import Optimizer
 from .tensor import Tensor
 
 _READS = ("__bool__", "item", "__float__", "__int__", "tolist", "numpy")  # Tensor methods
 _CALLS = ("step", "zero_grad")  # optimiser and module methods replayed as calls
+# work on the gradients outside the primitives that a replay would skip: refused while recording
+_SKIPPED = {nn_utils.clip_grad_norm_.__code__: "it clips gradients (nn.utils.clip_grad_norm_)",
+            nn_utils.clip_grad_value_.__code__: "it clips gradients (nn.utils.clip_grad_value_)"}
 
 
 class Forward:
@@ -127,6 +132,8 @@ class ProgramRecorder:
     def run(self):
         """Call ``fn`` eagerly, recording; returns what it returns."""
         before = [(holder, key, _read(holder, key)) for holder, key in self.scope]
+        self.settings = {id(v): (v, _settings(v)) for _, _, v in before
+                         if isinstance(v, Optimizer)}
         if sys.getprofile() is not None:  # a profiler (cProfile) is running: it keeps the hook
             self.refuse("a profiler is running (the recorder needs sys.setprofile)")
             self.result = self.fn(*self.args, **self.kwargs)
@@ -143,6 +150,12 @@ class ProgramRecorder:
             if _read(holder, key) is not value:
                 self.refuse(f"it assigns {key!r} of its enclosing scope, which a replay would "
                             "not do")
+        for opt, settings in self.settings.values():
+            changed = sorted(k for k, v in _settings(opt).items() if settings.get(k) != v)
+            if changed:
+                self.refuse(f"it changes the optimiser's {', '.join(changed)} while it runs (a "
+                            "schedule stepped inside the step?), which a replay would not do: "
+                            "change it outside the step (a replay reads it at every call)")
         self.guards = [(holder, key, value) for holder, key, value in before
                        if _guarded(value)]
         if self.refusal is None:
@@ -160,10 +173,19 @@ class ProgramRecorder:
             return
         if event != "call" or self._inside is not None:
             return
+        if frame.f_code in _SKIPPED:
+            return self.refuse(_SKIPPED[frame.f_code] + " inside the step, which a replay would "
+                               "skip: clip outside it, or use fit(clip_grad_norm=)")
         method = frame.f_code.co_name
         if method not in _CALLS and method not in _READS and method != "__call__":
             return
         owner = frame.f_locals.get("self")
+        if method == "step" and isinstance(owner, LRScheduler):
+            return self.refuse("it steps a learning-rate schedule inside the step, which a "
+                               "replay would not do: step it outside (a replay reads the "
+                               "optimiser's lr at every call)")
+        if isinstance(owner, Optimizer) and id(owner) not in self.settings:
+            self.settings[id(owner)] = (owner, _settings(owner))
         if method in _CALLS and isinstance(owner, (Optimizer, Module)):
             self.entries.append(Call(owner, method))
             self._inside = frame  # what it does inside is its own business at each replay
@@ -340,6 +362,12 @@ def _scope(fn) -> list:
     scope = [(cell, "cell_contents") for cell, _ in scope]
     scope += [(fn.__globals__, name) for name in code.co_names if name in fn.__globals__]
     return scope
+
+
+def _settings(opt: Optimizer) -> dict:
+    """An optimiser's hyperparameters (lr, momentum, betas, …): its numbers and tuples."""
+    return {k: v for k, v in vars(opt).items()
+            if isinstance(v, (int, float, tuple)) and not isinstance(v, bool)}
 
 
 def _read(holder, key):
