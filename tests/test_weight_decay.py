@@ -89,3 +89,15 @@ def test_repr_shows_the_decay():
     assert repr(dg.optim.AdamW(p)) == "AdamW(lr=0.001, betas=(0.9, 0.999), eps=1e-08, " \
                                       "weight_decay=0.01)"
     assert "weight_decay" not in repr(dg.optim.Adam(p))
+
+
+def test_an_optimizer_refuses_a_parameter_listed_twice_or_a_model():
+    """A parameter listed twice would be updated twice per step (a new-user review: SGD on
+    [p, p] gave 0.6 where one step gives 0.8; PyTorch warns); a model passed for its
+    parameters is named."""
+    p = dg.nn.Parameter([1.0])
+    for make in (dg.optim.SGD, dg.optim.Adam, dg.optim.AdamW):
+        with pytest.raises(ValueError, match="parameter 1 is parameter 0 again"):
+            make([p, p], lr=0.1)
+        with pytest.raises(TypeError, match=r"model.parameters\(\).*got the Linear itself"):
+            make(dg.nn.Linear(2, 1), lr=0.1)

@@ -18,6 +18,7 @@ import abc
 import numpy as np
 
 from .. import _validate as check
+from ..nn.module import Module
 from ..tensor import Tensor
 
 
@@ -28,13 +29,23 @@ class Optimizer(abc.ABC):
         if isinstance(params, Tensor):
             raise TypeError(f"{type(self).__name__}: params must be an iterable of Parameters "
                             "(e.g. model.parameters()), got a single Tensor")
+        if isinstance(params, Module):
+            raise TypeError(f"{type(self).__name__}: params must be the model's parameters "
+                            f"(model.parameters()), got the {type(params).__name__} itself")
         self.params = list(params)
         if not self.params:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        seen = {}
         for k, p in enumerate(self.params):
             if not isinstance(p, Tensor) or not p.requires_grad:
                 raise TypeError(f"{type(self).__name__}: parameter {k} is not a Tensor that "
-                                "requires grad")
+                                f"requires grad (got {type(p).__name__}); pass "
+                                "model.parameters()")
+            if id(p) in seen:  # it would be updated twice per step
+                raise ValueError(f"{type(self).__name__}: parameter {k} is parameter "
+                                 f"{seen[id(p)]} again (a module listed twice?); each "
+                                 "parameter may appear once")
+            seen[id(p)] = k
         self.state = [{} for _ in self.params]
 
     def zero_grad(self) -> None:
