@@ -165,3 +165,13 @@ def test_bad_schedules_are_clear_errors():
     with pytest.raises(ValueError, match="built on another optimiser"):
         dg.fit(net, np.ones((2, 1)), np.ones((2, 1)), optimizer="sgd", epochs=1,
                progress=False, callbacks=[LearningRateScheduler(dls.StepLR(opt, 1))])
+
+
+def test_reduce_on_plateau_takes_the_loss_tensor_itself():
+    opt = dg.optim.SGD([dg.nn.Parameter([1.0])], lr=1.0)
+    plateau = dg.optim.lr_scheduler.ReduceLROnPlateau(opt, patience=0, factor=0.5)
+    plateau.step(dg.tensor(1.0))
+    plateau.step(dg.tensor(2.0))     # worse: the rate halves
+    assert opt.lr == 0.5
+    with pytest.raises(ValueError, match="must be a finite number"):
+        plateau.step(dg.tensor([1.0, 2.0]))

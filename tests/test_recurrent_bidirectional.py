@@ -195,3 +195,8 @@ def test_float32_stays_float32_and_agrees_with_float64(kind):
     assert H32.dtype == np.float32 and x32.grad.dtype == np.float32
     assert all(p.grad.dtype == np.float32 for p in narrow.parameters())
     np.testing.assert_allclose(H32.data, H64.data, rtol=1e-5, atol=1e-6)
+
+
+def test_dropout_on_one_layer_warns_that_it_does_nothing_as_pytorch():
+    with pytest.warns(UserWarning, match=r"dropout=0.5 acts between stacked layers"):
+        nn.GRU(4, 5, dropout=0.5)

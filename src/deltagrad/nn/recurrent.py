@@ -9,6 +9,8 @@ concatenates the two directions' states, ``(N, T, 2·D_h)``, as ``torch.nn`` doe
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .. import _state, ops
@@ -54,6 +56,10 @@ class _Recurrent(Module):
                             Parameter(np.zeros(shape, dtype=dtype)))
         if self.dropout > 0 and self.num_layers > 1:
             self.layer_dropout = Dropout(self.dropout, rng=rng)
+        elif self.dropout > 0:  # as PyTorch: it acts between stacked layers only
+            warnings.warn(f"{owner}: dropout={self.dropout} acts between stacked layers and "
+                          "this layer has one (num_layers=1), so it does nothing; drop the "
+                          "outputs with nn.Dropout instead", UserWarning, stacklevel=3)
         self.reset_parameters(rng)
 
     @property

@@ -167,7 +167,9 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
         y = _batch_norm(x, weight, bias, eps=eps, stats=empty_stats, saved=saved)
     elif M < 2:
         raise ValueError(f"batch_norm: training needs more than one value per channel, got "
-                         f"input shape {x.shape} (normalising a single value gives 0/0)")
+                         f"input shape {x.shape} (normalising a single value gives 0/0; in "
+                         f"fit, a last minibatch of one pattern: choose a batch_size that "
+                         f"leaves none)")
     else:
         y = _batch_norm(x, weight, bias, eps=eps, saved=saved)
     if running_mean is not None or num_batches_tracked is not None:

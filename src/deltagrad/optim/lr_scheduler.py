@@ -25,6 +25,7 @@ import abc
 import math
 
 from .. import _validate as check
+from ..tensor import Tensor
 from .optimizer import Optimizer
 
 
@@ -296,7 +297,10 @@ class ReduceLROnPlateau:
         return value > bound
 
     def step(self, value) -> None:
-        """Count one epoch whose monitored value is ``value`` (a finite number)."""
+        """Count one epoch whose monitored value is ``value`` (a finite number, or a 0-d
+        Tensor such as the epoch's loss, as PyTorch accepts)."""
+        if isinstance(value, Tensor) and value.ndim == 0:
+            value = value.item()
         if not check._is_real(value):
             raise check.InvalidArgument("ReduceLROnPlateau.step", "value",
                                         "must be a finite number (the monitored error)", value)
