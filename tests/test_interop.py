@@ -180,3 +180,16 @@ def test_a_recurrent_weight_the_converter_cannot_name_is_refused_not_dropped():
     gru.W_xh_extra = dg.nn.Parameter(np.zeros((9, 2)))  # a weight no torch key names
     with pytest.raises(ValueError, match=r"cannot name for PyTorch: \['W_xh_extra'\]"):
         io.to_torch_state_dict(gru)
+
+
+def test_strict_false_ignores_missing_and_unexpected_keys_as_pytorch():
+    """As torch's load_state_dict(strict=False): the keys that match are copied, the rest is
+    left as it is — a review found missing keys refused even with strict=False."""
+    net = nn.Sequential(nn.Linear(3, 2, rng=0), nn.Tanh(), nn.Linear(2, 1, rng=1))
+    before = net[2].weight.data.copy()
+    state = {"0.weight": np.ones((2, 3)), "0.bias": np.zeros(2), "extra.weight": np.ones(1)}
+    io.load_torch_state_dict(net, state, strict=False)
+    np.testing.assert_array_equal(net[0].weight.data, np.ones((2, 3)))
+    np.testing.assert_array_equal(net[2].weight.data, before)
+    with pytest.raises(ValueError, match=r"missing keys \['2.bias', '2.weight'\]"):
+        io.load_torch_state_dict(net, state)

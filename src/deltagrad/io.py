@@ -193,8 +193,9 @@ def _recurrent_from_torch(layer, torch_local: dict) -> dict:
     D = layer.hidden_size
     for k, direction in _layers_and_directions(layer):
         key, suffix = _torch_suffix(k, direction), layer._suffix(k, direction)
-        out["W_xh" + suffix] = torch_local[f"weight_ih{key}"]
-        out["W_hh" + suffix] = torch_local[f"weight_hh{key}"]
+        for ours, theirs in (("W_xh", "weight_ih"), ("W_hh", "weight_hh")):
+            if theirs + key in torch_local:  # absent only with strict=False: left as it is
+                out[ours + suffix] = torch_local[theirs + key]
         ih = torch_local.get(f"bias_ih{key}", 0.0)
         hh = np.asarray(torch_local.get(f"bias_hh{key}", np.zeros(layer.gates * D)))
         if layer.gates == 3:  # GRU
@@ -266,9 +267,12 @@ def load_torch_state_dict(model: Module, state, strict: bool = True) -> Module:
     read with safetensors' NumPy API. Module paths must match (``Sequential`` names its
     layers 0, 1, … as ``torch.nn.Sequential``); values are converted to the model's dtypes.
 
+    ``strict=False`` ignores missing and unexpected keys, as PyTorch's: the weights it names
+    are copied, the others left as they are.
+
     Raises:
-        ValueError: naming every missing, unexpected (``strict``) and mis-shaped key, or a
-            key holding NaN or infinite values; nothing is copied then.
+        ValueError: naming every missing and unexpected (``strict``) and every mis-shaped key,
+            or a key holding NaN or infinite values; nothing is copied then.
     """
     if not isinstance(model, Module):
         raise TypeError(f"load_torch_state_dict: expected a deltagrad Module, got "
@@ -315,7 +319,7 @@ def _check_torch_state(model: Module, state: dict, strict: bool) -> None:
     problems = []
     missing = sorted(k for k in expected if k not in state and k not in optional)
     unexpected = sorted(k for k in state if k not in expected)
-    if missing:
+    if missing and strict:
         problems.append(f"missing keys {missing}")
     if unexpected and strict:
         problems.append(f"unexpected keys {unexpected}")
