@@ -33,9 +33,18 @@ ACTIVATION_SOURCE = {  # z = h(a) as NumPy (eq. 1.3), and δ = h'(a) ∂E/∂z f
 }
 
 
-def program_source(program) -> str:
-    """The program as runnable source (see the module docstring)."""
-    return _Renderer(program).text()
+def program_source(program, with_call: bool = False) -> str:
+    """The program as runnable source (see the module docstring); ``with_call`` appends a
+    ``__main__`` block that calls it on the recorded numbers and prints E and the gradients."""
+    renderer = _Renderer(program)
+    text = renderer.text()
+    return text + renderer.call_block() if with_call else text
+
+
+def _literal(value) -> str:
+    """An array or number as exact NumPy source (Python's float repr round-trips)."""
+    array = np.asarray(value)
+    return f"np.array({array.tolist()!r}, dtype=np.{array.dtype})"
 
 
 class _Renderer:
@@ -100,6 +109,25 @@ class _Renderer:
                 '    """The recorded step: the forward pass, E and the backward pass; returns E\n'
                 '    and ∂E/∂w for every weight (what backward() stores in .grad)."""\n'
                 f"{body}\n    return {returned}, {{{grads}}}\n")
+
+    def call_block(self) -> str:
+        """``if __name__ == "__main__":`` the recorded arguments, weights and constants as
+        literals, the call, and E and each gradient printed (after :meth:`text`)."""
+        values = {f"arg{k}": v for k, v in enumerate(self.recorder.values)}
+        values.update({name: leaf.data for name, leaf in self.recorder.leaves.items()})
+        values.update(self.recorder.constants)
+        slots = [s for s in values if s in self.names or s in self.recorder.constants]
+        lines = [f"    {self.name(s) if s in self.recorder.constants else self.names[s]} = "
+                 f"{_literal(getattr(values[s], 'data', values[s]))}" for s in slots]
+        arguments = [f"arg{k}" for k in range(len(self.recorder.values))
+                     if f"arg{k}" in self.names]
+        order = [self.names[a] for a in arguments]
+        order += [self.names[s] for s in self.recorder.leaves if s in self.names]
+        order += [self.name(c) for c in self.recorder.constants]
+        return ("\n\nif __name__ == \"__main__\":  # the numbers it was recorded with\n"
+                + "\n".join(lines) + f"\n    E, gradients = backprop({', '.join(order)})\n"
+                "    print('E =', E)\n    for name, gradient in gradients.items():\n"
+                "        print(f'dE/d{name} =', gradient)\n")
 
     def _forward(self, entry: Forward) -> None:
         if entry.prim.name == "dense_stack":

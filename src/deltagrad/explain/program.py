@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..compile import compile as compile_step
+from ..compile_source import program_source
 from .. import losses as _losses
 from ..nn.module import Module
 
@@ -52,4 +53,4 @@ def backprop_program(model: Module, x, t, loss="sum_of_squares") -> str:
     if compiled.fallback_reason is not None:
         raise ValueError(f"backprop_program: this model's step cannot be compiled: "
                          f"{compiled.fallback_reason}")
-    return compiled.source()
+    return program_source(compiled._last, with_call=True)
