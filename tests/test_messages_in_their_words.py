@@ -91,3 +91,12 @@ def test_exercises_check_with_empty_answers_says_so(tmp_path, capsys, content, w
     assert main(["exercises", "check", str(path), "--seed", "7"]) == 2
     err = capsys.readouterr().err
     assert words in err and "template" in err
+
+
+def test_a_key_mask_of_the_wrong_length_names_key_mask_and_the_keys():
+    """A decoder's memory_key_mask as long as the target, not the memory: the error names
+    key_mask and S (it came from inside scaled_dot_product_attention as a broadcast error)."""
+    layer = dg.nn.TransformerDecoderLayer(8, 2, dropout=0.0, rng=0)
+    with pytest.raises(ValueError, match=r"key_mask must have shape \(N=2, S=7\), one entry "
+                                         r"per key, got shape \(2, 5\)"):
+        layer(np.zeros((2, 5, 8)), np.ones((2, 7, 8)), memory_key_mask=np.ones((2, 5), bool))

@@ -249,7 +249,8 @@ def build_conv_unit(spec: dict) -> dict:
         image.shape[1:], conv.padding, (kh, kw), conv.stride))
     limits = {"j": (rows, f"the feature map has {rows} rows"),
               "k": (cols, f"the feature map has {cols} columns"),
-              "feature": (n_kernels, f"there are {n_kernels} kernels")}
+              "feature": (n_kernels, "there is 1 kernel" if n_kernels == 1 else
+                          f"there are {n_kernels} kernels")}
     for name, (size, why) in limits.items():
         if values[name] >= size:
             raise ValueError(f"{OWNER}: {name} must be an integer in [0, {size - 1}] ({why}), "
@@ -267,7 +268,8 @@ def build_attention(spec: dict) -> dict:
 def _expect(spec: dict, kind: Kind) -> Kind:
     found = kind_of(spec)
     if found is not kind:
-        raise ValueError(f"{OWNER}: this is a {found.name} spec; expected a {kind.name} spec")
+        raise ValueError(f"{OWNER}: this is {_article(found.name)} {found.name} spec; expected "
+                         f"{_article(kind.name)} {kind.name} spec")
     return kind
 
 
@@ -297,3 +299,7 @@ def solve(source, lr: float | None = None, precision: int = 6):
     if kind is CONV_KIND:
         return conv_unit(**build_conv_unit(spec))
     return attention_head(**build_attention(spec))
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"

@@ -22,7 +22,7 @@ from .registry import positive, savable
 
 
 @ops.base.recorded  # made from the step's arguments: a compiled step makes it at every replay
-def head_mask(mask, key_mask, batch: int, owner: str, dtype=np.float64):
+def head_mask(mask, key_mask, batch: int, owner: str, dtype=np.float64, keys=None):
     """One mask broadcastable to ``(N, H, L, S)`` from ``mask`` (``(L, S)``, ``(N, L, S)`` or
     ``(N, H, L, S)``) and ``key_mask`` (``(N, S)``); ``None`` when both are ``None``.
 
@@ -42,9 +42,11 @@ def head_mask(mask, key_mask, batch: int, owner: str, dtype=np.float64):
         parts.append(mask)
     if key_mask is not None:
         key_mask = np.asarray(key_mask.data if isinstance(key_mask, Tensor) else key_mask)
-        if key_mask.ndim != 2 or key_mask.shape[0] != batch:
-            raise ValueError(f"{owner}: key_mask must have shape (N={batch}, S), "
-                             f"got shape {key_mask.shape}")
+        if key_mask.ndim != 2 or key_mask.shape[0] != batch or (
+                keys is not None and key_mask.shape[1] != keys):
+            want = "S" if keys is None else f"S={keys}"
+            raise ValueError(f"{owner}: key_mask must have shape (N={batch}, {want}), one entry "
+                             f"per key, got shape {key_mask.shape}")
         parts.append(key_mask[:, None, None, :])
     for part in parts:
         if part.dtype != np.bool_ and part.dtype.kind != "f":
@@ -172,7 +174,8 @@ class MultiHeadAttention(Module):
                              f"do not fit: got shapes {query.shape}, {key.shape}, "
                              f"{value.shape}")
         q, k, v = self._project(query, 0), self._project(key, 1), self._project(value, 2)
-        combined = head_mask(mask, key_mask, query.shape[0], layer_name(self), dtype)
+        combined = head_mask(mask, key_mask, query.shape[0], layer_name(self), dtype,
+                             keys=key.shape[1])
         refuse_queries_without_keys(layer_name(self), combined, causal, query.shape[1],
                                     key.shape[1], key_mask is not None)
         weights = None
