@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 
+import numpy as np
 import pytest
 
 from deltagrad import tour
@@ -220,3 +221,22 @@ def _tables(html_text: str) -> list:
                         re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, flags=re.S)]
                        for row in rows])
     return tables
+
+
+def test_an_untrained_models_bits_per_character_are_those_of_a_near_uniform_guess():
+    """Both language models' bits per character at initialisation are close to log2 of the
+    vocabulary (a near-uniform prediction): a per-character loss divided by the window length
+    once too often (as after the mean cross-entropy became per token, caught in a full tour
+    that printed 0.040 bits per character) would be 64 times smaller; and fit_char_model's
+    first training value says the same."""
+    from deltagrad.data import text as corpus
+    from deltagrad.tour import language
+
+    data = language.load(quick=True)
+    uniform = np.log2(data.vocab.size)
+    for kind, model in (("LSTM", language.lstm(data, hidden=16)),
+                        ("transformer", language.transformer(data, embed=16, layers=1))):
+        assert 0.8 * uniform < language.bits(kind, model, data, data.test[:1500]) < 1.3 * uniform
+    model = corpus.char_model(data.vocab.size, hidden_size=16)
+    first = corpus.fit_char_model(model, data.vocab, data.train[:5000], steps=1, T=32)[0]
+    assert 0.8 * uniform < first < 1.3 * uniform

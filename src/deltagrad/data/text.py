@@ -137,8 +137,7 @@ def fit_char_model(model: nn.RecurrentNetwork, vocab: CharVocabulary, train_ids,
     for _ in range(steps):
         x, t = windows(train_ids, T, rng.integers(0, len(train_ids) - T - 1, size=batch_size))
         model.zero_grad()
-        E = losses.cross_entropy(model(vocab.one_hot(x, model.recurrent.dtype)), t,
-                                 reduction="mean")
+        E = losses.cross_entropy(model(vocab.one_hot(x, model.recurrent.dtype)), t) / len(x)
         E.backward()
         clip_grad_norm_(model.parameters(), clip)
         opt.step()

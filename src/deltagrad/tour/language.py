@@ -93,7 +93,7 @@ def _nats(kind: str, model, data: Corpus, x, t):
     """The mean cross-entropy per character (eq. 9.2) of windows x → next characters t."""
     if kind == "LSTM":
         onehot = np.eye(data.vocab.size, dtype=DTYPE)[x]
-        return losses.cross_entropy(model(onehot), t, reduction="mean") / x.shape[1]
+        return losses.cross_entropy(model(onehot), t, reduction="mean")  # per character
     logits = model(x)
     V = logits.shape[-1]
     return losses.cross_entropy(nn.softmax(logits.reshape(-1, V)), t.reshape(-1),
