@@ -79,7 +79,7 @@ def test_tour_help_states_its_running_time(capsys):
         main(["tour", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "--quick" in text and "not converged: about half a minute" in text \
-        and "(about three and a half minutes on two cores, 180 s of CPU time" in text
+        and "(about two and a half minutes on two quiet cores, 150 s of CPU time" in text
 
 
 def test_logic_help_says_what_minimal_minimises(capsys):

@@ -6,8 +6,8 @@ import os
 import time
 
 HELP = ("run the notes' chapters in order on real data, each experiment trained until its "
-        "curve flattens, and write DIR/index.html with figures (about three and a "
-        "half minutes on two cores, 180 s of CPU time; --quick: about half a minute, not "
+        "curve flattens, and write DIR/index.html with figures (about two and a half "
+        "minutes on two quiet cores, 150 s of CPU time; --quick: about half a minute, not "
         "converged)")
 EXAMPLE = "deltagrad tour --out report/ --quick --only logic"
 
